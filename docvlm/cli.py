@@ -1,0 +1,171 @@
+"""The ``docvlm`` command line.
+
+Exit codes: 0 every document succeeded, 1 failure (every document failed), 2 usage error,
+3 partial (some pages or some documents failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from docvlm import errors
+from docvlm.ingest import Limits, expand_inputs, parse_page_ranges
+from docvlm.output import to_json, to_markdown
+from docvlm.pipeline import ExtractOptions, extract
+from docvlm.render import BACKENDS, DEFAULT_DPI
+from schemas import Document, SourceFile, Status
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's default exit code is already 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_extract(sub) -> None:
+    p = sub.add_parser(
+        "extract", help="extract structured content from PDFs and images",
+        description="Extract pages, regions, lines and words from documents. Accepts files, "
+                    "folders (searched recursively) and globs; a bad file is reported in the "
+                    "output and the batch goes on.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or glob patterns")
+    p.add_argument("-o", "--out", metavar="OUT",
+                   help="output file (one input) or folder (one file per input); "
+                        "default: standard output (JSON Lines for several inputs)")
+    p.add_argument("--format", choices=("json", "markdown"), default="json",
+                   help="output format (default: json)")
+    p.add_argument("--pages", metavar="RANGES", help="pages to process, e.g. 1-3,7 or 5-")
+    p.add_argument("--dpi", type=float, default=DEFAULT_DPI,
+                   help=f"rendering resolution for PDF pages (default: {DEFAULT_DPI})")
+    p.add_argument("--password", help="password for encrypted PDFs")
+    p.add_argument("--backend", choices=BACKENDS, default="pymupdf",
+                   help="PDF rasterizer: pymupdf (default) or pdf2image (poppler)")
+    p.add_argument("--rgb", action="store_true", help="render in colour (default: gray)")
+    p.add_argument("--no-preprocess", action="store_true",
+                   help="skip orientation/deskew/contrast/denoise on scanned pages")
+    d = Limits()
+    p.add_argument("--max-file-mb", type=float, default=d.max_file_bytes / 2**20,
+                   help="refuse files larger than this (default: %(default)s)")
+    p.add_argument("--max-pages", type=int, default=d.max_pages,
+                   help="refuse documents with more pages (default: %(default)s)")
+    p.add_argument("--max-pixels", type=int, default=d.max_page_pixels,
+                   help="pixel budget per rendered page; the DPI is lowered to fit "
+                        "(default: %(default)s)")
+    p.add_argument("--render-workers", type=int, default=1,
+                   help="render pages in this many processes (default: 1)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-file report on stderr")
+    p.set_defaults(func=cmd_extract)
+
+
+def _add_schema(sub) -> None:
+    p = sub.add_parser("schema", help="write the JSON Schema files of the output contract",
+                       description="Write document.schema.json and job.schema.json.")
+    p.add_argument("--out", metavar="DIR", help="folder (default: the installed schemas/)")
+    p.set_defaults(func=cmd_schema)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="docvlm", description="OCR-free document understanding: PDFs and "
+                     "scans to structured JSON.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_extract(sub)
+    _add_schema(sub)
+    return parser
+
+
+def _write_outputs(docs: list[Document], args) -> None:
+    render = to_markdown if args.format == "markdown" else to_json
+    suffix = ".md" if args.format == "markdown" else ".json"
+    if args.out is None:
+        if args.format == "json" and len(docs) > 1:
+            for d in docs:
+                sys.stdout.write(to_json(d, indent=None) + "\n")
+        else:
+            for d in docs:
+                if args.format == "markdown" and len(docs) > 1:
+                    sys.stdout.write(f"<!-- file: {d.source.name} -->\n\n")
+                sys.stdout.write(render(d) + ("\n" if args.format == "json" else ""))
+        return
+    out = Path(args.out)
+    as_dir = len(docs) > 1 or out.is_dir() or args.out.endswith(("/", "\\"))
+    if not as_dir:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render(docs[0]), encoding="utf-8")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    for d in docs:
+        stem = Path(d.source.name).stem or "document"
+        name, i = stem, 1
+        while name in used:
+            i += 1
+            name = f"{stem}-{i}"
+        used.add(name)
+        (out / f"{name}{suffix}").write_text(render(d), encoding="utf-8")
+
+
+def cmd_extract(args) -> int:
+    if args.dpi < 18 or args.dpi > 1200:
+        raise errors.UsageError(f"--dpi {args.dpi:g} is outside 18..1200")
+    if args.pages:
+        parse_page_ranges(args.pages, 10**9)  # syntax check before any work
+    limits = Limits(max_file_bytes=int(args.max_file_mb * 2**20), max_pages=args.max_pages,
+                    max_page_pixels=args.max_pixels)
+    opts = ExtractOptions(pages=args.pages, dpi=args.dpi, password=args.password,
+                          gray=not args.rgb, backend=args.backend,
+                          preprocess=not args.no_preprocess, limits=limits,
+                          render_workers=args.render_workers)
+    files, problems = expand_inputs(args.paths)
+    docs = [Document(source=SourceFile(name=Path(p.file or "").name, path=p.file),
+                     status=Status.FAILURE, errors=[p.to_item()]) for p in problems]
+    for f in files:
+        doc = extract(f, opts)
+        docs.append(doc)
+        if not args.quiet:
+            first = doc.errors[0] if doc.errors else None
+            detail = f": {first.code}: {first.message}" if first else ""
+            print(f"{doc.status.value:8s} {f} ({len(doc.pages)}/{doc.page_count} pages)"
+                  f"{detail}", file=sys.stderr)
+    _write_outputs(docs, args)
+    statuses = {d.status for d in docs}
+    if statuses == {Status.SUCCESS}:
+        return EXIT_OK
+    if statuses == {Status.FAILURE}:
+        return EXIT_FAILURE
+    return EXIT_PARTIAL
+
+
+def cmd_schema(args) -> int:
+    import schemas
+
+    for path in schemas.write_json_schemas(args.out or schemas.SCHEMA_DIR):
+        print(path)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except errors.UsageError as e:
+        print(f"docvlm: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except errors.DocvlmError as e:
+        print(f"docvlm: error: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

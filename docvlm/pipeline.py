@@ -1,0 +1,107 @@
+"""The in-process pipeline: ``extract(path) -> Document``.
+
+A plain sequence of page stages (ingest -> render -> preprocess scans -> text layer ->
+assemble). Errors are data: a page that fails gets an :class:`schemas.ErrorItem` naming page
+and stage, the other pages still come back, and the document's status says success, partial
+or failure. Raising is reserved for usage errors (bad options).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docvlm import errors
+from docvlm.ingest import Limits, OpenedDocument, open_document, parse_page_ranges
+from docvlm.preprocess import preprocess_scan
+from docvlm.render import DEFAULT_DPI, RenderedPage, render_pages
+from docvlm.textlayer import classify_page, page_words, text_regions
+from schemas import Document, ErrorItem, Page, PageKind, SourceFile, Status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExtractOptions:
+    pages: str | None = None  # "1-3,7"; None = all
+    dpi: float = DEFAULT_DPI
+    password: str | None = None
+    gray: bool = True
+    backend: str = "pymupdf"
+    preprocess: bool = True  # orientation/deskew/contrast/denoise on scanned pages only
+    limits: Limits = field(default_factory=Limits)
+    render_workers: int = 1  # >1 renders pages in that many processes
+
+
+def _internal(e: Exception, path: Path, page: int | None, stage: str) -> ErrorItem:
+    log.debug("unexpected error in %s", stage, exc_info=e)
+    return ErrorItem(code="internal", message=f"{type(e).__name__}: {e}", file=str(path),
+                     page=page, stage=stage)
+
+
+def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions) -> Page:
+    n = rendered.number
+    regions, words, kind = [], [], PageKind.IMAGE
+    if doc.pdf is not None:
+        pdf_page = doc.pdf.load_page(n - 1)
+        words = page_words(pdf_page)
+        kind = classify_page(pdf_page, len(words))
+    width, height = rendered.width_pt, rendered.height_pt
+    image, rotation, steps = rendered.image, 0, []
+    if opts.preprocess and kind in (PageKind.SCANNED, PageKind.IMAGE):
+        res = preprocess_scan(image)
+        image, rotation, steps = res.image, res.rotation, res.steps
+        if rotation in (90, 270):
+            width, height = height, width
+        rendered.image, rendered.width_pt, rendered.height_pt = image, width, height
+    if words:
+        regions = text_regions(pdf_page, n, words)
+    return Page(
+        number=n, width=round(width, 2), height=round(height, 2),
+        pixel_width=image.shape[1], pixel_height=image.shape[0], dpi=round(rendered.dpi, 2),
+        rotation=rotation, kind=kind, has_text_layer=bool(words), preprocessing=steps,
+        regions=regions,
+    )
+
+
+def extract(path: str | Path, options: ExtractOptions | None = None, **kw) -> Document:
+    """Process one file into a :class:`Document`. Never raises for a bad file: its errors are
+    in ``Document.errors``. Raises :class:`errors.UsageError` for bad options."""
+    opts = options or ExtractOptions(**kw)
+    path = Path(path)
+    source = SourceFile(name=path.name, path=str(path))
+    try:
+        doc = open_document(path, password=opts.password, limits=opts.limits)
+    except errors.DocvlmError as e:
+        return Document(source=source, status=Status.FAILURE, errors=[e.to_item()])
+    except Exception as e:
+        return Document(source=source, status=Status.FAILURE,
+                        errors=[_internal(e, path, None, "ingest")])
+    with doc:
+        source = SourceFile(name=path.name, path=str(path), size_bytes=doc.size_bytes,
+                            sha256=doc.sha256, format=doc.format)
+        result = Document(source=source, page_count=doc.page_count)
+        numbers, outside = parse_page_ranges(opts.pages, doc.page_count)
+        for n in outside:
+            result.errors.append(errors.PageOutOfRangeError(
+                f"requested page {n} but the document has {doc.page_count}", file=path, page=n,
+            ).to_item())
+        for n, rendered in render_pages(
+            path, numbers, password=opts.password, dpi=opts.dpi, gray=opts.gray,
+            backend=opts.backend, limits=opts.limits, workers=opts.render_workers, doc=doc,
+        ):
+            if isinstance(rendered, errors.DocvlmError):
+                result.errors.append(rendered.to_item())
+                continue
+            try:
+                result.pages.append(_page(doc, rendered, opts))
+            except errors.DocvlmError as e:
+                result.errors.append(e.to_item())
+            except Exception as e:
+                result.errors.append(_internal(e, path, n, "page"))
+    if not result.pages:
+        result.status = Status.FAILURE
+    elif result.errors:
+        result.status = Status.PARTIAL
+    return result

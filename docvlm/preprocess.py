@@ -1,0 +1,200 @@
+"""Scan preprocessing with OpenCV: orientation, deskew, contrast, denoise.
+
+Each step reports what it found and whether it changed the image; born-digital pages skip
+all of it (their geometry must stay aligned with the text layer). No OCR engine is used:
+
+- orientation (0/90/180/270): text lines make the projection profile across them spiky and
+  the one along them flat, which separates 0/180 from 90/270; Latin script has more ink above
+  its x-height band (ascenders, capitals) than below it (descenders), which separates 0 from
+  180. Pages where that asymmetry is weak (all caps, digits) are left as they are.
+- skew (within +-10 degrees): the angle that makes the row profile of ink pixels sharpest
+  (Postl's projection-profile method), searched coarse then fine on ink coordinates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from schemas import PreprocessStep
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreprocessResult:
+    image: np.ndarray
+    rotation: int = 0  # clockwise degrees applied to make the page upright
+    skew: float = 0.0  # degrees counter-clockwise found (and undone when applied)
+    steps: list[PreprocessStep] = field(default_factory=list)
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+
+
+def _ink_mask(gray: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Binary ink mask (bool) of a downscaled copy, and the scale used."""
+    h, w = gray.shape
+    s = min(1.0, max_side / max(h, w))
+    small = cv2.resize(gray, (max(1, int(w * s)), max(1, int(h * s))),
+                       interpolation=cv2.INTER_AREA) if s < 1 else gray
+    _, bw = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if bw.mean() > 127:  # Otsu on a blank page picks noise; ink is the minority class
+        bw = 255 - bw
+    return bw > 0, s
+
+
+def _profile_score(coords: np.ndarray, n_bins: int) -> float:
+    hist = np.bincount(np.clip(coords, 0, n_bins - 1).astype(np.int64), minlength=n_bins)
+    return float(np.dot(hist, hist))
+
+
+def estimate_skew(gray: np.ndarray, max_angle: float = 10.0) -> float:
+    """Counter-clockwise angle (degrees) of the text lines; undo with :func:`rotate_small`."""
+    ink, _ = _ink_mask(_gray(gray), 1000)
+    ys, xs = np.nonzero(ink)
+    if len(ys) < 50:
+        return 0.0
+    if len(ys) > 200_000:
+        idx = np.random.default_rng(0).choice(len(ys), 200_000, replace=False)
+        ys, xs = ys[idx], xs[idx]
+    h, w = ink.shape
+    cx, cy = w / 2.0, h / 2.0
+    xs_c, ys_c = xs - cx, ys - cy
+
+    def score(a: float) -> float:
+        t = np.deg2rad(a)
+        # y coordinate after rotating the content clockwise by a (image y points down)
+        y = xs_c * np.sin(t) + ys_c * np.cos(t) + cy
+        return _profile_score(np.round(y + h).astype(np.int64), 3 * h)
+
+    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)
+    best = max(coarse, key=score)
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.1)
+    return float(round(max(fine, key=score), 2))
+
+
+def rotate_small(image: np.ndarray, angle: float) -> np.ndarray:
+    """Rotate clockwise by ``angle`` degrees about the centre, same canvas, white fill."""
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -angle, 1.0)
+    fill = (255, 255, 255) if image.ndim == 3 else 255
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+
+
+def rotate_quarter(image: np.ndarray, clockwise: int) -> np.ndarray:
+    """Rotate by a multiple of 90 degrees clockwise (exact, no resampling)."""
+    k = (clockwise // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, -k)) if k else image
+
+
+def _lines_asymmetry(ink: np.ndarray) -> tuple[float, int]:
+    """(ink above the x-height band - ink below) / (both), summed over text lines of a mask
+    whose lines are horizontal; positive means upright. Also the number of lines used."""
+    rows = ink.sum(axis=1).astype(np.float64)
+    on = rows > max(1.0, 0.02 * rows.max(initial=0.0))
+    above = below = 0.0
+    n = 0
+    r = 0
+    while r < len(on):
+        if not on[r]:
+            r += 1
+            continue
+        start = r
+        while r < len(on) and on[r]:
+            r += 1
+        prof = rows[start:r]
+        if len(prof) < 6:
+            continue
+        core = np.nonzero(prof >= 0.5 * prof.max())[0]
+        top, bot = core[0], core[-1]
+        above += prof[:top].sum()
+        below += prof[bot + 1 :].sum()
+        n += 1
+    total = above + below
+    return ((above - below) / total if total > 0 else 0.0), n
+
+
+def detect_orientation(gray: np.ndarray) -> tuple[int, float]:
+    """Clockwise rotation (0/90/180/270) that makes the page upright, and a confidence."""
+    ink, _ = _ink_mask(_gray(gray), 1600)
+    ys, xs = np.nonzero(ink)
+    if len(ys) < 200:
+        return 0, 0.0
+    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+    def spikiness(p: np.ndarray) -> float:
+        p = p.astype(np.float64)
+        return float(p.std() / (p.mean() + 1e-9))
+
+    horizontal = spikiness(crop.sum(axis=1)) >= spikiness(crop.sum(axis=0))
+    base = crop if horizontal else np.rot90(crop, -1)  # lines horizontal now
+    asym, n_lines = _lines_asymmetry(base)
+    upright = asym >= 0
+    conf = min(1.0, abs(asym) * 4) * min(1.0, n_lines / 5)
+    if horizontal:
+        rot = 0 if upright else 180
+    else:
+        rot = 90 if upright else 270
+    return rot, conf
+
+
+def normalize_contrast(gray: np.ndarray) -> tuple[np.ndarray, bool, str]:
+    """Stretch the 0.5th..99.5th percentile to the full range when the page is washed out."""
+    lo, hi = np.percentile(gray, [0.5, 99.5])
+    if hi - lo >= 200 or hi - lo < 10:
+        return gray, False, f"range {lo:.0f}..{hi:.0f}"
+    lut = np.clip((np.arange(256) - lo) * 255.0 / (hi - lo), 0, 255).astype(np.uint8)
+    return cv2.LUT(gray, lut), True, f"stretched {lo:.0f}..{hi:.0f} to 0..255"
+
+
+def denoise(gray: np.ndarray, threshold: float = 6.0) -> tuple[np.ndarray, bool, str]:
+    """3x3 median filter when the background is noisy (salt-and-pepper, scanner grain)."""
+    med = cv2.medianBlur(gray, 3)
+    bg = med > 200
+    noise = float(np.abs(gray.astype(np.int16) - med)[bg].std()) if bg.any() else 0.0
+    if noise <= threshold:
+        return gray, False, f"noise {noise:.1f}"
+    return med, True, f"noise {noise:.1f}, median 3x3"
+
+
+def preprocess_scan(
+    image: np.ndarray,
+    *,
+    orientation: bool = True,
+    deskew: bool = True,
+    contrast: bool = True,
+    clean: bool = True,
+    min_orientation_confidence: float = 0.3,
+) -> PreprocessResult:
+    """Run the enabled steps on a scanned page (gray or RGB) and report each one."""
+    res = PreprocessResult(image=image)
+    if orientation:
+        rot, conf = detect_orientation(res.image)
+        apply = rot != 0 and conf >= min_orientation_confidence
+        if apply:
+            res.image = rotate_quarter(res.image, rot)
+            res.rotation = rot
+        res.steps.append(PreprocessStep(
+            name="orientation", applied=apply, angle=float(rot),
+            detail=f"confidence {conf:.2f}"))
+    if deskew:
+        angle = estimate_skew(res.image)
+        apply = abs(angle) >= 0.2
+        if apply:
+            res.image = rotate_small(res.image, angle)
+            res.skew = angle
+        res.steps.append(PreprocessStep(name="deskew", applied=apply, angle=angle))
+    if res.image.ndim == 2:
+        if contrast:
+            res.image, done, detail = normalize_contrast(res.image)
+            res.steps.append(PreprocessStep(name="contrast", applied=done, detail=detail))
+        if clean:
+            res.image, done, detail = denoise(res.image)
+            res.steps.append(PreprocessStep(name="denoise", applied=done, detail=detail))
+    return res
