@@ -39,7 +39,7 @@ class Limits:
     max_pages: int = 2000
     max_page_pixels: int = 40_000_000  # A3 at 400 DPI is 31 MP
     max_image_pixels: int = 200_000_000  # declared size of an input image (bomb guard)
-    min_dpi: float = 18.0
+    min_dpi: float = 4.0
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -134,8 +134,11 @@ class OpenedDocument:
         self.close()
 
 
+DEFAULT_LIMITS = Limits()
+
+
 def open_document(
-    path: str | Path, *, password: str | None = None, limits: Limits = Limits()
+    path: str | Path, *, password: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> OpenedDocument:
     """Validate and open one file. Raises a :mod:`docvlm.errors` error naming the file."""
     path = Path(path)
@@ -165,6 +168,10 @@ def open_document(
     doc.size_bytes, doc.sha256 = size, digest
     if doc.page_count == 0:
         doc.close()
+        if doc.warnings:  # MuPDF had to rebuild the file and found nothing
+            raise errors.CorruptDocumentError(
+                "the file is damaged and no page could be recovered ("
+                + "; ".join(doc.warnings[:2]) + ")", file=path)
         raise errors.EmptyDocumentError("the document has no pages", file=path)
     if doc.page_count > limits.max_pages:
         doc.close()
@@ -210,9 +217,11 @@ def _open_image(path: Path, fmt: str, limits: Limits) -> OpenedDocument:
         try:
             im = Image.open(path)
         except Image.DecompressionBombError as e:
-            raise errors.ImageTooLargeError(f"refused as a decompression bomb: {e}", file=path)
+            raise errors.ImageTooLargeError(
+                f"refused as a decompression bomb: {e}", file=path) from None
         except (OSError, SyntaxError, ValueError) as e:
-            raise errors.CorruptDocumentError(f"cannot parse {fmt.upper()}: {e}", file=path)
+            raise errors.CorruptDocumentError(
+                f"cannot parse {fmt.upper()}: {e}", file=path) from None
     frames = []
     try:
         for i, frame in enumerate(ImageSequence.Iterator(im)):
@@ -229,7 +238,8 @@ def _open_image(path: Path, fmt: str, limits: Limits) -> OpenedDocument:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         im.close()
-        raise errors.CorruptDocumentError(f"cannot read {fmt.upper()} frames: {e}", file=path)
+        raise errors.CorruptDocumentError(
+            f"cannot read {fmt.upper()} frames: {e}", file=path) from None
     im.seek(0)
     return OpenedDocument(
         path=path, format=fmt, size_bytes=0, sha256="", page_count=len(frames), frames=[im]

@@ -82,6 +82,10 @@ def extract(path: str | Path, options: ExtractOptions | None = None, **kw) -> Do
         source = SourceFile(name=path.name, path=str(path), size_bytes=doc.size_bytes,
                             sha256=doc.sha256, format=doc.format)
         result = Document(source=source, page_count=doc.page_count)
+        if doc.warnings:
+            result.warnings.append(ErrorItem(
+                code="repaired", message="MuPDF repaired the file: " + "; ".join(doc.warnings[:5]),
+                file=str(path), stage="ingest"))
         numbers, outside = parse_page_ranges(opts.pages, doc.page_count)
         for n in outside:
             result.errors.append(errors.PageOutOfRangeError(
@@ -94,6 +98,11 @@ def extract(path: str | Path, options: ExtractOptions | None = None, **kw) -> Do
             if isinstance(rendered, errors.DocvlmError):
                 result.errors.append(rendered.to_item())
                 continue
+            if rendered.dpi < opts.dpi - 1e-6 and doc.format == "pdf":
+                result.warnings.append(ErrorItem(
+                    code="dpi_lowered", file=str(path), page=n, stage="render",
+                    message=f"rendered at {rendered.dpi:.1f} DPI instead of {opts.dpi:g} to fit "
+                            f"{opts.limits.max_page_pixels} pixels"))
             try:
                 result.pages.append(_page(doc, rendered, opts))
             except errors.DocvlmError as e:

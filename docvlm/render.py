@@ -20,7 +20,14 @@ import numpy as np
 import pymupdf
 
 from docvlm import errors
-from docvlm.ingest import Limits, OpenedDocument, image_dpi, image_frame, open_document
+from docvlm.ingest import (
+    DEFAULT_LIMITS,
+    Limits,
+    OpenedDocument,
+    image_dpi,
+    image_frame,
+    open_document,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +73,15 @@ def fit_dpi(width_pt: float, height_pt: float, dpi: float, max_pixels: int) -> f
     >>> round(fit_dpi(14400, 14400, 200, 40_000_000), 2)  # a 200 x 200 inch page
     31.62
     """
-    px = (width_pt * dpi / 72.0) * (height_pt * dpi / 72.0)
-    if px <= max_pixels:
+    def pixels(d: float) -> int:  # sizes round up to whole pixels
+        return math.ceil(width_pt * d / 72.0) * math.ceil(height_pt * d / 72.0)
+
+    if pixels(dpi) <= max_pixels:
         return dpi
-    return dpi * math.sqrt(max_pixels / px) * 0.999  # margin for the rounding up of sizes
+    eff = dpi * math.sqrt(max_pixels / ((width_pt * dpi / 72.0) * (height_pt * dpi / 72.0)))
+    while pixels(eff) > max_pixels and eff > 1e-3:
+        eff *= 0.995
+    return eff
 
 
 def pixel_size(page_rect: pymupdf.Rect, dpi: float) -> tuple[int, int]:
@@ -125,7 +137,7 @@ def render_page(
     dpi: float = DEFAULT_DPI,
     gray: bool = True,
     backend: str = "pymupdf",
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RenderedPage:
     """Render page ``number`` (1-based). PDFs render at ``dpi`` lowered to fit
     ``limits.max_page_pixels``; images keep their own resolution unless over that limit."""
@@ -209,7 +221,7 @@ def render_pages(
     dpi: float = DEFAULT_DPI,
     gray: bool = True,
     backend: str = "pymupdf",
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     workers: int | None = None,
     doc: OpenedDocument | None = None,
 ):

@@ -256,6 +256,9 @@ class Document(_Model):
     pages: list[Page] = Field(default_factory=list)
     status: Status = Status.SUCCESS
     errors: list[ErrorItem] = Field(default_factory=list)
+    warnings: list[ErrorItem] = Field(
+        default_factory=list, description="non-fatal: a repaired file, a lowered DPI"
+    )
     fields: list[FormField] = Field(default_factory=list)
 
     def text(self) -> str:

@@ -21,7 +21,8 @@ class JobStatus(StrEnum):
 
     @property
     def finished(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.CANCELLED)
+        return self in (JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED,
+                        JobStatus.CANCELLED)
 
 
 class JobOptions(BaseModel):

@@ -1,0 +1,102 @@
+import cv2
+import numpy as np
+import pytest
+
+from docvlm.pipeline import extract
+from docvlm.preprocess import (
+    denoise,
+    detect_orientation,
+    estimate_skew,
+    normalize_contrast,
+    preprocess_scan,
+    rotate_quarter,
+    rotate_small,
+)
+from schemas import PageKind
+from tests.conftest import make_text_pdf, render_gray
+
+
+@pytest.fixture(scope="module")
+def page_image(tmp_path_factory):
+    pdf = make_text_pdf(tmp_path_factory.mktemp("pp") / "p.pdf")
+    return render_gray(pdf, dpi=120)
+
+
+def _rotate_ccw(img: np.ndarray, angle: float) -> np.ndarray:
+    h, w = img.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)  # cv2: positive = counter-clockwise
+    return cv2.warpAffine(img, m, (w, h), borderValue=255)
+
+
+@pytest.mark.parametrize("content_ccw", [0, 90, 180, 270])
+def test_orientation_is_detected_and_undone(page_image, content_ccw):
+    scanned = rotate_quarter(page_image, -content_ccw % 360)  # content turned counter-clockwise
+    rot, conf = detect_orientation(scanned)
+    assert rot == content_ccw and conf >= 0.3
+    np.testing.assert_array_equal(rotate_quarter(scanned, rot), page_image)
+
+
+@pytest.mark.parametrize("angle", [-8.0, -3.5, -0.8, 1.5, 4.0, 9.5])
+def test_skew_is_measured_within_a_quarter_degree(page_image, angle):
+    assert estimate_skew(_rotate_ccw(page_image, angle)) == pytest.approx(angle, abs=0.25)
+
+
+def test_deskew_restores_a_sharp_row_profile(page_image):
+    skewed = _rotate_ccw(page_image, 4.0)
+    fixed = rotate_small(skewed, estimate_skew(skewed))
+    assert abs(estimate_skew(fixed)) < 0.25
+
+
+def test_preprocess_scan_reports_every_step(page_image):
+    scan = rotate_quarter(_rotate_ccw(page_image, 3.0), 270)  # sideways and skewed
+    scan = np.clip(scan.astype(np.int16) // 2 + 100, 0, 255).astype(np.uint8)  # washed out
+    res = preprocess_scan(scan)
+    steps = {s.name: s for s in res.steps}
+    assert list(steps) == ["orientation", "deskew", "contrast", "denoise"]
+    assert steps["orientation"].applied and res.rotation == 90
+    assert steps["deskew"].applied and steps["deskew"].angle == pytest.approx(3.0, abs=0.3)
+    assert steps["contrast"].applied and res.image.min() < 30
+    assert res.image.shape == page_image.shape
+
+
+def test_contrast_left_alone_on_a_crisp_page(page_image):
+    out, applied, _ = normalize_contrast(page_image)
+    assert not applied and out is page_image
+
+
+def test_denoise_only_when_noisy(page_image):
+    rng = np.random.default_rng(0)
+    noisy = page_image.copy()
+    mask = rng.random(noisy.shape) < 0.03
+    noisy[mask] = 0
+    out, applied, _ = denoise(noisy)
+    assert applied and (out[mask] == 0).mean() < 0.3
+    assert not denoise(page_image)[1]
+
+
+def test_born_digital_pages_skip_preprocessing(text_pdf):
+    doc = extract(text_pdf)
+    assert all(p.kind == PageKind.BORN_DIGITAL and p.preprocessing == [] for p in doc.pages)
+
+
+def test_scanned_image_is_preprocessed_in_the_pipeline(tmp_path, page_image):
+    from PIL import Image
+
+    p = tmp_path / "scan.png"
+    Image.fromarray(rotate_quarter(_rotate_ccw(page_image, -2.0), 180)).save(p, dpi=(120, 120))
+    doc = extract(p)
+    pg = doc.pages[0]
+    assert pg.kind == PageKind.IMAGE and pg.rotation == 180
+    skew = next(s for s in pg.preprocessing if s.name == "deskew")
+    assert skew.applied and skew.angle == pytest.approx(-2.0, abs=0.3)
+
+
+@pytest.mark.parametrize("content_ccw", [0, 90, 180, 270])
+def test_noisy_skewed_scan_is_put_upright(content_ccw):
+    """The sample letter (JPEG, noise, uneven light, 2.5 degree skew) turned four ways."""
+    from tests.conftest import REPO
+
+    letter = cv2.imread(str(REPO / "samples" / "scanned_letter.jpg"), cv2.IMREAD_GRAYSCALE)
+    res = preprocess_scan(rotate_quarter(letter, -content_ccw % 360))
+    assert res.rotation == content_ccw
+    assert res.skew == pytest.approx(2.5, abs=0.3)
