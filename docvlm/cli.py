@@ -165,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug, not bad input: say so in one line, no traceback
+        logging.getLogger("docvlm").debug("internal error", exc_info=e)
+        print(f"docvlm: internal error: {type(e).__name__}: {e} (run with -vv for details)",
+              file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

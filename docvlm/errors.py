@@ -25,7 +25,8 @@ class DocvlmError(Exception):
         page: int | None = None,
         stage: str | None = None,
     ) -> None:
-        self.message = message
+        # messages quote library errors, which may carry lone surrogates from broken files
+        self.message = message.encode("utf-8", "replace").decode("utf-8")
         self.file = str(file) if file is not None else None
         self.page = page
         if stage is not None:

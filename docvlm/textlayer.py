@@ -16,6 +16,12 @@ from schemas import Box, Line, PageKind, Region, RegionLabel, Source, Word
 _FLAGS = (pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES) | pymupdf.TEXT_MEDIABOX_CLIP
 
 
+def clean_text(s: str) -> str:
+    """NFKC, and lone surrogates (broken font encodings) replaced by U+FFFD."""
+    s = unicodedata.normalize("NFKC", s)
+    return s.encode("utf-8", "replace").decode("utf-8") if not s.isascii() else s
+
+
 def _box(rect: pymupdf.Rect, number: int) -> Box:
     r = rect.normalize()
     return Box(page=number, x0=round(r.x0, 2), y0=round(r.y0, 2), x1=round(r.x1, 2),
@@ -50,7 +56,7 @@ def text_regions(page: pymupdf.Page, number: int, words: list[tuple] | None = No
     m = page.rotation_matrix
     blocks: dict[int, dict[int, list[Word]]] = {}
     for x0, y0, x1, y1, text, b, ln, _ in words:
-        word = Word(text=unicodedata.normalize("NFKC", text),
+        word = Word(text=clean_text(text),
                     box=_box(pymupdf.Rect(x0, y0, x1, y1) * m, number))
         blocks.setdefault(b, {}).setdefault(ln, []).append(word)
     regions = []

@@ -18,8 +18,23 @@ SCHEMA_NAME = "docvlm.document"
 SCHEMA_VERSION = "1.0.0"
 
 
+def _clean(v):
+    """Lone surrogates (broken PDF encodings, undecodable file names) cannot be serialised
+    as UTF-8: replace them with U+FFFD."""
+    if isinstance(v, str) and not v.isascii():
+        return v.encode("utf-8", "replace").decode("utf-8")
+    return v
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_surrogates(cls, data):
+        if isinstance(data, dict):
+            return {k: _clean(v) for k, v in data.items()}
+        return data
 
 
 class Box(_Model):

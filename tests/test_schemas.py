@@ -75,3 +75,12 @@ def test_document_round_trips_through_json():
     assert Document.model_validate_json(d.model_dump_json()) == d
     with pytest.raises(ValidationError):
         Document.model_validate({"source": {"name": "a"}, "unknown_field": 1})
+
+
+def test_lone_surrogates_from_broken_files_still_serialise():
+    from schemas import ErrorItem, Word
+
+    w = Word(text="ab\udcb1", box=Box(page=1, x0=0, y0=0, x1=1, y1=1))
+    e = ErrorItem(code="x", message="bad \udc80 byte", stage="ingest", file="f\udcff.pdf")
+    assert "\ufffd" in json.loads(w.model_dump_json())["text"]
+    assert json.loads(e.model_dump_json())["file"] == "f\ufffd.pdf"

@@ -1,0 +1,1 @@
+"""Synthetic documents with exact truth (text, boxes, regions, tables, key/value pairs)."""
