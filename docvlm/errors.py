@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schemas import replace_surrogates
+
 
 class DocvlmError(Exception):
     """Base class. ``file`` and ``page`` (1-based) locate the problem; ``stage`` names the
@@ -26,8 +28,8 @@ class DocvlmError(Exception):
         stage: str | None = None,
     ) -> None:
         # messages quote library errors, which may carry lone surrogates from broken files
-        self.message = message.encode("utf-8", "replace").decode("utf-8")
-        self.file = str(file) if file is not None else None
+        self.message = replace_surrogates(message)
+        self.file = replace_surrogates(str(file)) if file is not None else None
         self.page = page
         if stage is not None:
             self.stage = stage

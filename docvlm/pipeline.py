@@ -36,8 +36,7 @@ class ExtractOptions:
 
 def _internal(e: Exception, path: Path, page: int | None, stage: str) -> ErrorItem:
     log.debug("unexpected error in %s", stage, exc_info=e)
-    msg = f"{type(e).__name__}: {e}".encode("utf-8", "replace").decode("utf-8")
-    return ErrorItem(code="internal", message=msg, file=str(path),
+    return ErrorItem(code="internal", message=f"{type(e).__name__}: {e}", file=str(path),
                      page=page, stage=stage)
 
 

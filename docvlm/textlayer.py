@@ -10,7 +10,7 @@ import unicodedata
 
 import pymupdf
 
-from schemas import Box, Line, PageKind, Region, RegionLabel, Source, Word
+from schemas import Box, Line, PageKind, Region, RegionLabel, Source, Word, replace_surrogates
 
 # Expand ligatures (ﬁ -> fi) and keep MuPDF's clip to the page.
 _FLAGS = (pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES) | pymupdf.TEXT_MEDIABOX_CLIP
@@ -18,8 +18,7 @@ _FLAGS = (pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES) | pymupdf.
 
 def clean_text(s: str) -> str:
     """NFKC, and lone surrogates (broken font encodings) replaced by U+FFFD."""
-    s = unicodedata.normalize("NFKC", s)
-    return s.encode("utf-8", "replace").decode("utf-8") if not s.isascii() else s
+    return replace_surrogates(unicodedata.normalize("NFKC", s))
 
 
 def _box(rect: pymupdf.Rect, number: int) -> Box:

@@ -28,6 +28,7 @@ from schemas.document import (
     Table,
     TableCell,
     Word,
+    replace_surrogates,
 )
 from schemas.job import Job, JobDocument, JobOptions, JobStatus
 
@@ -55,6 +56,7 @@ __all__ = [
     "TableCell",
     "Word",
     "json_schemas",
+    "replace_surrogates",
     "write_json_schemas",
 ]
 

@@ -9,6 +9,7 @@ number. For image inputs a point is one pixel at the image's stated DPI (72 when
 from __future__ import annotations
 
 import html
+import re
 from enum import StrEnum
 from typing import Literal
 
@@ -18,12 +19,17 @@ SCHEMA_NAME = "docvlm.document"
 SCHEMA_VERSION = "1.0.0"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(s: str) -> str:
+    """Lone surrogates (broken PDF font encodings, undecodable file names) cannot be written
+    as UTF-8: replace each with U+FFFD."""
+    return s if s.isascii() else _SURROGATE.sub("\ufffd", s)
+
+
 def _clean(v):
-    """Lone surrogates (broken PDF encodings, undecodable file names) cannot be serialised
-    as UTF-8: replace them with U+FFFD."""
-    if isinstance(v, str) and not v.isascii():
-        return v.encode("utf-8", "replace").decode("utf-8")
-    return v
+    return replace_surrogates(v) if isinstance(v, str) else v
 
 
 class _Model(BaseModel):
