@@ -70,6 +70,40 @@ def _add_schema(sub) -> None:
     p.set_defaults(func=cmd_schema)
 
 
+def _add_train(sub) -> None:
+    from docvlm.train.stages import STAGES
+
+    p = sub.add_parser(
+        "train", help="train one stage of the VLM (resumable)",
+        description="Train one stage (reading | lm | align | instruct) into a run folder. "
+                    "Stages are presets of per-module learning rates, a task mix and a step "
+                    "budget; flags override the budget.")
+    p.add_argument("--stage", choices=list(STAGES), required=True, help="training stage")
+    p.add_argument("--run", required=True, metavar="DIR", help="run folder (checkpoints, logs)")
+    p.add_argument("--preset", default="small", choices=("tiny", "small", "base"),
+                   help="model size preset for a new model (default: small)")
+    p.add_argument("--config", metavar="DIR", help="folder holding a config.json to use "
+                   "instead of a preset")
+    p.add_argument("--init", metavar="DIR", help="start from these weights (a previous "
+                   "stage's run/last or run/best)")
+    p.add_argument("--vision-from", metavar="DIR", help="local SigLIP checkpoint to load")
+    p.add_argument("--lm-from", metavar="DIR", help="local Qwen2/Llama checkpoint to load "
+                   "(with its tokenizer.json)")
+    p.add_argument("--resume", action="store_true", help="continue RUN/last exactly")
+    p.add_argument("--steps", type=int, help="override the stage's step budget")
+    p.add_argument("--batch-size", type=int, help="override the stage's batch size")
+    p.add_argument("--lr-scale", type=float, default=1.0, help="multiply every learning rate")
+    p.add_argument("--seed", type=int, default=0, help="data and init seed (default: 0)")
+    p.add_argument("--workers", type=int, default=1, help="data worker processes (default: 1)")
+    p.add_argument("--threads", type=int, help="torch threads for the trainer")
+    p.add_argument("--eval-every", type=int, default=500, help="steps between evaluations")
+    p.add_argument("--save-every", type=int, default=200, help="steps between checkpoints")
+    p.add_argument("--eval-samples", type=int, default=64, help="held-out lines per eval")
+    p.add_argument("--max-minutes", type=float, help="stop and save after this many minutes")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: auto)")
+    p.set_defaults(func=cmd_train)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="docvlm", description="OCR-free document understanding: PDFs and "
                      "scans to structured JSON.")
@@ -77,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_extract(sub)
     _add_schema(sub)
+    _add_train(sub)
     return parser
 
 
@@ -140,6 +175,30 @@ def cmd_extract(args) -> int:
     if statuses == {Status.FAILURE}:
         return EXIT_FAILURE
     return EXIT_PARTIAL
+
+
+def cmd_train(args) -> int:
+    import json
+
+    from docvlm.train.loop import TrainOptions, train
+    from docvlm.train.stages import get_stage
+
+    stage = get_stage(args.stage)
+    if args.steps:
+        stage.steps = args.steps
+    if args.batch_size:
+        stage.batch_size = args.batch_size
+    stage.lr = {k: v * args.lr_scale for k, v in stage.lr.items()}
+    opts = TrainOptions(
+        run=Path(args.run), stage=stage, preset=args.preset,
+        config_path=Path(args.config) if args.config else None,
+        init_from=Path(args.init) if args.init else None, vision_from=args.vision_from,
+        lm_from=args.lm_from, resume=args.resume, seed=args.seed, workers=args.workers,
+        threads=args.threads, eval_every=args.eval_every, save_every=args.save_every,
+        eval_samples=args.eval_samples, device=args.device, max_minutes=args.max_minutes)
+    result = train(opts)
+    print(json.dumps(result, default=str))
+    return EXIT_OK
 
 
 def cmd_schema(args) -> int:

@@ -39,7 +39,7 @@ from docvlm.model.vision import LayoutEmbedding, Projector, VisionTower, post_pr
 log = logging.getLogger(__name__)
 
 CTC_CLASSES = 257  # blank + 256 byte values
-CTC_FRAMES = 2  # frames per patch column: CTC needs more frames than characters
+CTC_FRAMES = 4  # frames per 16-px patch column: CTC needs more frames than characters
 
 
 @dataclass
@@ -164,6 +164,10 @@ class DocVLM(nn.Module):
     def encode_views(self, batch: Batch):
         """Visual tokens (N, H) and their page boxes (N, 4), sample by sample, plus the
         CTC loss when the batch has reading targets."""
+        device = self.projector.fc1.weight.device
+        if not batch.views:  # text-only batch (the `lm` stage)
+            h = self.projector.fc2.out_features
+            return torch.zeros(0, h, device=device), torch.zeros(0, 4, device=device), None
         want_att = self.cfg.pruning.post_method == "attention"
         res = self.tower(batch.views, return_attention=want_att)
         patches, att = (res if want_att else (res, None))
@@ -172,7 +176,6 @@ class DocVLM(nn.Module):
         ctc_loss = None
         if self.ctc is not None and any(t is not None for t in batch.ctc_targets):
             ctc_loss = self._ctc_loss(batch, patches)
-        device = self.projector.fc1.weight.device
         for i, (v, p) in enumerate(zip(batch.views, patches)):
             tok = self.projector(p)  # (groups, H)
             bx = torch.from_numpy(v.boxes).to(device)

@@ -1,0 +1,1 @@
+"""Evaluation: metrics and readers for held-out synthetic and real sets."""

@@ -1,0 +1,61 @@
+"""Training stages as data: per-module learning rates (0 = frozen), a task mix, a budget.
+
+| stage | trains | data | why |
+|---|---|---|---|
+| reading | vision, CTC head, projector, LM | rendered lines | read first (GOT, Donut) |
+| lm | LM only | text of the synthetic corpus | only without a pretrained LM |
+| align | projector + layout embedding | crops -> text, pages -> layout | LLaVA stage 1 |
+| instruct | projector + layout + LM (+ vision, lower) | every task | LLaVA stage 2 |
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+MODULES = ("vision", "ctc", "projector", "layout", "lm")
+
+
+@dataclass
+class Stage:
+    name: str
+    lr: dict[str, float]
+    mix: dict[str, float]
+    steps: int
+    batch_size: int
+    warmup: int = 100
+    ctc_weight: float = 0.0
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+STAGES: dict[str, Stage] = {
+    "reading": Stage(
+        "reading", lr={"vision": 1e-3, "ctc": 1e-3, "projector": 1e-3, "layout": 1e-3,
+                       "lm": 1e-3},
+        mix={"read_line": 1.0}, steps=4000, batch_size=16, warmup=200, ctc_weight=1.0,
+        notes="reading alongside: decoder loss + CTC on the encoder (the probe in "
+              "ARCHITECTURE.md: without CTC the decoder ignored the image)"),
+    "lm": Stage(
+        "lm", lr={"vision": 0, "ctc": 0, "projector": 0, "layout": 0, "lm": 1e-3},
+        mix={"lm_text": 1.0}, steps=1000, batch_size=32),
+    "align": Stage(
+        "align", lr={"vision": 0, "ctc": 0, "projector": 1e-3, "layout": 1e-3, "lm": 0},
+        mix={"read_line": 0.6, "read_block": 0.4}, steps=1000, batch_size=16),
+    "instruct": Stage(
+        "instruct", lr={"vision": 2e-4, "ctc": 2e-4, "projector": 5e-4, "layout": 5e-4,
+                        "lm": 5e-4},
+        mix={"read_line": 0.4, "read_block": 0.6}, steps=5000, batch_size=16,
+        ctc_weight=0.3),
+}
+
+
+def get_stage(name: str) -> Stage:
+    if name not in STAGES:
+        raise ValueError(f"unknown stage {name!r}; choose from {list(STAGES)}")
+    s = STAGES[name]
+    return Stage(**{**s.to_dict(), "lr": dict(s.lr), "mix": dict(s.mix)})
