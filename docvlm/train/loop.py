@@ -116,7 +116,7 @@ def reading_eval(model: DocVLM, n: int, seed: int = 12345, split: str = "heldout
         r = sample_rng(seed, i, "eval-" + split)
         crop = render_line(r, line_text(r), split, degrade_p=degrade_p)
         refs.append(crop.text)
-        img = to_line_height(crop.image, 32)
+        img = to_line_height(crop.image, 64)
         samples.append(Sample(prepare_image(img, model.cfg, "native"), "<task_read>"))
     preds, ctc_preds = [], []
     for k in range(0, n, 16):

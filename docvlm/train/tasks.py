@@ -6,13 +6,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import numpy as np
+
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import Sample
 from docvlm.model.vision import prepare_image
 from docvlm.synth.lines import line_text, render_line
 from docvlm.synth.text import paragraph
 
-LINE_HEIGHTS = (30, 32, 34, 36)  # line crop heights in pixels after scale normalisation
+LINE_HEIGHTS = (56, 60, 64, 68)  # line heights (px) after scale normalisation: ~1 token per char
 Builder = Callable[[random.Random, str, DocVLMConfig], Sample]
 
 
@@ -36,8 +38,6 @@ def read_line(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
 
 def read_block(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     """A few stacked lines read as one region (newline-separated)."""
-    import numpy as np
-
     n = r.randint(2, 4)
     crops = [render_line(r, line_text(r, 40), split, degrade_p=0.0) for _ in range(n)]
     height = r.choice(LINE_HEIGHTS)
@@ -59,3 +59,127 @@ def lm_text(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
 
 BUILDERS: dict[str, Builder] = {"read_line": read_line, "read_block": read_block,
                                 "lm_text": lm_text}
+
+
+# ---------------------------------------------------------------- page-level tasks
+PAGES_PER_SEED = 4  # consecutive samples share a page (rendering is the costly part)
+
+
+def _page(r: random.Random, split: str, kinds: tuple[str, ...] | None = None):
+    from functools import lru_cache
+
+    from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, make_page
+
+    @lru_cache(maxsize=16)
+    def cached(seed: int, kind: str, split: str):
+        return make_page(seed, kind, split)
+
+    global _page_cache
+    _page_cache = globals().get("_page_cache") or cached
+    base = HELDOUT_SEED_BASE if split == "heldout" else 0
+    seed = base + r.randrange(10**8)
+    kind = r.choice(kinds or KINDS)
+    return _page_cache(seed, kind, split)
+
+
+def _render_clip(page, box, line_h_pt: float, target_px: float, pad: float = 3.0):
+    """Render ``box`` (points) of a synthetic page so its text lines are ``target_px`` tall."""
+    import pymupdf
+
+    doc = pymupdf.open("pdf", page.pdf)
+    z = target_px / max(1.0, line_h_pt)
+    x0, y0, x1, y1 = box
+    clip = pymupdf.Rect(max(0, x0 - pad), max(0, y0 - pad), min(page.width, x1 + pad),
+                        min(page.height, y1 + pad))
+    pix = doc[0].get_pixmap(matrix=pymupdf.Matrix(z, z), clip=clip,
+                            colorspace=pymupdf.csGRAY, alpha=False)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.stride)[:, : pix.w].copy()
+    frac = (clip.x0 / page.width, clip.y0 / page.height, clip.x1 / page.width,
+            clip.y1 / page.height)
+    return img, frac
+
+
+def read_region(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
+    """A text region (up to 6 lines) cropped from a synthetic page: text with newlines."""
+    from docvlm.synth.degrade import degrade
+
+    page = _page(r, split)
+    regs = [g for g in page.regions if g.lines and g.table is None]
+    g = r.choice(regs)
+    k = r.randint(0, max(0, len(g.lines) - 6))
+    lines = g.lines[k : k + 6]
+    box = (min(ln.box[0] for ln in lines), min(ln.box[1] for ln in lines),
+           max(ln.box[2] for ln in lines), max(ln.box[3] for ln in lines))
+    lh = float(np.median([ln.box[3] - ln.box[1] for ln in lines]))
+    img, frac = _render_clip(page, box, lh, r.choice(LINE_HEIGHTS), pad=r.uniform(1, 5))
+    if r.random() < 0.5:
+        img, _ = degrade(img, r, strength=r.uniform(0.4, 1.0), rotate_max=0.4)
+    ctc = lines[0].text if len(lines) == 1 else None
+    return Sample(prepare_image(img, cfg, "native", region=frac), "<task_read>",
+                  "\n".join(ln.text for ln in lines), ctc_text=ctc)
+
+
+def table_otsl(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
+    from docvlm.model.codec import table_to_otsl
+
+    page = _page(r, split, ("table", "invoice"))
+    g = next(g for g in page.regions if g.table is not None)
+    lh = float(np.median([ln.box[3] - ln.box[1] for ln in g.lines])) if g.lines else 10.0
+    img, frac = _render_clip(page, g.box, lh, r.choice((20, 24, 28)), pad=r.uniform(2, 8))
+    return Sample(prepare_image(img, cfg, "native", region=frac), "<task_table>",
+                  table_to_otsl(g.table))
+
+
+def _page_views(page, r: random.Random, cfg: DocVLMConfig):
+    from docvlm.synth.degrade import degrade
+
+    img = page.render(r.uniform(90, 130))
+    if r.random() < 0.4:
+        img, _ = degrade(img, r, strength=r.uniform(0.3, 0.8), rotate_max=0.0)
+    return prepare_image(img, cfg, "tiles")
+
+
+def layout(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
+    from docvlm.model.codec import layout_target
+
+    page = _page(r, split)
+    n = cfg.vocab.n_loc_bins
+    regs = [(g.label, (g.box[0] / page.width, g.box[1] / page.height, g.box[2] / page.width,
+                       g.box[3] / page.height)) for g in page.regions]
+    return Sample(_page_views(page, r, cfg), "<task_layout>", layout_target(regs, n))
+
+
+def _kv_value(v) -> str | bool | None:
+    return v
+
+
+def key_values(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
+    from docvlm.model.codec import kv_target
+
+    page = _page(r, split, ("form", "invoice", "receipt"))
+    pairs = [(kv.key, _kv_value(kv.value)) for kv in page.kv]
+    return Sample(_page_views(page, r, cfg), "<task_kv>", kv_target(pairs))
+
+
+def question(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
+    page = _page(r, split, ("form", "invoice", "receipt"))
+    kv = r.choice(page.kv)
+    ans = ("yes" if kv.value else "no") if isinstance(kv.value, bool) else (
+        kv.value if kv.value is not None else "<null>")
+    return Sample(_page_views(page, r, cfg), f"<task_qa>What is the {kv.key}?", ans)
+
+
+def to_json(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
+    import json
+
+    page = _page(r, split, ("form", "invoice", "receipt"))
+    keys = r.sample([kv.key for kv in page.kv], min(len(page.kv), r.randint(1, 4)))
+    if r.random() < 0.2:
+        keys.append(r.choice(["Order number", "IBAN", "Signature date"]))  # absent: null
+    values = {kv.key: kv.value for kv in page.kv}
+    target = json.dumps({k: values.get(k) for k in keys}, ensure_ascii=False)
+    return Sample(_page_views(page, r, cfg), "<task_json>" + json.dumps(keys), target)
+
+
+BUILDERS.update({"read_region": read_region, "table": table_otsl, "layout": layout,
+                 "kv": key_values, "qa": question, "json": to_json})
