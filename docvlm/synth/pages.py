@@ -549,7 +549,8 @@ def make_page(seed: int, kind: str | None = None, split: str | None = None) -> S
     c = Canvas(page, family)
     regions, kv = TEMPLATES[kind](c, r, variant, W, H)
     c.finish()
-    pdf = doc.tobytes(garbage=3, deflate=True)
+    doc.set_metadata({"producer": "docvlm synth", "creator": "docvlm synth"})
+    pdf = doc.tobytes(garbage=3, deflate=True, no_new_id=True)
     doc.close()
     regions = [g for g in regions if g.lines or g.table is not None]
     return SynthPage(kind, variant, split, seed, W, H, regions, kv, pdf, family.name)

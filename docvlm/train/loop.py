@@ -195,7 +195,7 @@ def train(opts: TrainOptions) -> dict:
     n_params = model.num_parameters()
     log.info("stage %s: %s params, lr %s, mix %s", stage.name, n_params["total"], stage.lr,
              stage.mix)
-    deadline = t0 + opts.max_minutes * 60 if opts.max_minutes else None
+    deadline = t0 + opts.max_minutes * 60 if opts.max_minutes is not None else None
     interactive = sys.stderr.isatty()
     for b, batch in loader:
         if step >= stage.steps:

@@ -1,0 +1,62 @@
+"""Synthetic documents: determinism, truth consistency, held-out split."""
+
+import random
+
+import numpy as np
+import pymupdf
+import pytest
+
+from docvlm.synth import fonts
+from docvlm.synth.degrade import degrade
+from docvlm.synth.lines import line_text, render_line
+from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, N_VARIANTS, make_page
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pages_are_deterministic_and_truth_matches_the_pdf(kind):
+    a, b = make_page(5, kind), make_page(5, kind)
+    assert a.pdf == b.pdf and [g.text for g in a.regions] == [g.text for g in b.regions]
+    assert a.regions and a.split == "train" and a.variant < N_VARIANTS - 1
+    doc = pymupdf.open("pdf", a.pdf)
+    words = doc[0].get_text("words")
+    # every truth word is found by MuPDF at (nearly) the same place
+    truth = [w for g in a.regions for ln in g.lines for w in ln.words]
+    assert len(truth) == len(words)
+    for w in truth:
+        x0, y0, x1, y1 = w.box
+        hits = [m for m in words if m[4] == w.text and abs(m[0] - x0) < 1.5
+                and abs(m[2] - x1) < 1.5 and m[1] >= y0 - 2 and m[3] <= y1 + 2]
+        assert hits, (kind, w.text, w.box)
+    for g in a.regions:
+        x0, y0, x1, y1 = g.box
+        assert 0 <= x0 < x1 <= a.width + 1 and 0 <= y0 < y1 <= a.height + 1
+
+
+def test_tables_and_key_values_have_truth():
+    inv = make_page(3, "invoice")
+    tables = [g.table for g in inv.regions if g.table is not None]
+    assert len(tables) == 1 and tables[0].n_cols == 4
+    assert [kv.key for kv in inv.kv][:3] == ["Invoice no", "Date", "Due date"]
+    form = make_page(4, "form")
+    assert any(isinstance(kv.value, bool) for kv in form.kv)  # checkboxes
+
+
+def test_heldout_split_uses_unseen_fonts_and_template():
+    train_fams = {make_page(s).family for s in range(40)}
+    held = [make_page(HELDOUT_SEED_BASE + s) for s in range(12)]
+    assert train_fams.isdisjoint(fonts.HELD_OUT_FAMILIES)
+    assert all(p.split == "heldout" and p.variant == N_VARIANTS - 1 for p in held)
+    assert {p.family for p in held} <= fonts.HELD_OUT_FAMILIES
+
+
+def test_lines_and_degradations_are_deterministic():
+    a = render_line(random.Random(3), line_text(random.Random(3)))
+    b = render_line(random.Random(3), line_text(random.Random(3)))
+    np.testing.assert_array_equal(a.image, b.image)
+    img = np.full((60, 200), 255, np.uint8)
+    img[20:40, 20:180] = 0
+    out, steps = degrade(img, random.Random(1), strength=1.0)
+    assert out.shape == img.shape and out.dtype == np.uint8 and steps
+    assert not np.array_equal(out, img)
+    same, none = degrade(img, random.Random(1), strength=0.0)
+    assert same is img and none == []

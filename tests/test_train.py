@@ -1,0 +1,73 @@
+"""The staged trainer on the tiny preset: freezing, exact resume, logs and checkpoints."""
+
+import json
+
+import pytest
+import torch
+
+from docvlm.model import DocVLM
+from docvlm.train.data import TaskStream
+from docvlm.train.loop import TrainOptions, build_optimizer, new_model, train
+from docvlm.train.stages import get_stage
+
+
+def opts(run, stage="reading", **kw):
+    st = get_stage(stage)
+    st.steps, st.batch_size, st.warmup = kw.pop("steps", 6), 4, 2
+    return TrainOptions(run=run, stage=st, preset="tiny", workers=0, eval_every=1000,
+                        save_every=kw.pop("save_every", 3), eval_samples=4, log_every=1, **kw)
+
+
+def test_stages_freeze_what_they_do_not_train(tmp_path):
+    model = new_model(opts(tmp_path))
+    build_optimizer(model, get_stage("align"))
+    trainable = {n.split(".")[0] for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"projector", "layout"}
+    build_optimizer(model, get_stage("lm"))
+    assert {n.split(".")[0] for n, p in model.named_parameters() if p.requires_grad} == {"lm"}
+
+
+def test_data_stream_is_deterministic_and_resumable(tmp_path):
+    model = new_model(opts(tmp_path))
+    mix = {"read_line": 1.0, "read_block": 1.0}
+    a = TaskStream(model.cfg, model.tokenizer, mix, 3, seed=5)
+    b = TaskStream(model.cfg, model.tokenizer, mix, 3, seed=5, start_batch=2)
+    first = [batch for _, batch in zip(range(3), a)]
+    resumed = next(iter(b))
+    assert resumed[0] == 2
+    assert torch.equal(first[2][1].input_ids, resumed[1].input_ids)
+
+
+def test_resume_continues_exactly(tmp_path):
+    straight = train(opts(tmp_path / "a", steps=6))
+    # a run stopped after 3 of 6 steps (same schedule), then resumed
+    o = opts(tmp_path / "b", steps=6, max_minutes=0.0)
+    stopped = train(o)
+    assert stopped["step"] == 1  # the time budget stops it at the first step
+    o = opts(tmp_path / "b", steps=6, resume=True)
+    resumed = train(o)
+    assert resumed["step"] == straight["step"] == 6
+    a = DocVLM.load(tmp_path / "a" / "last")
+    b = DocVLM.load(tmp_path / "b" / "last")
+    for (n, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+        torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-5, msg=n)
+    logs = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logs if "loss" in r] == [1, 2, 3, 4, 5, 6]
+    assert all(r["stage"] == "reading" and r["samples"] == 4 * r["step"] for r in logs)
+
+
+def test_resume_refuses_another_stage(tmp_path):
+    train(opts(tmp_path, steps=2, save_every=1))
+    with pytest.raises(ValueError, match="holds stage 'reading'"):
+        train(opts(tmp_path, "align", steps=2, resume=True))
+
+
+def test_next_stage_starts_from_previous_weights(tmp_path):
+    train(opts(tmp_path / "r", steps=2))
+    out = train(opts(tmp_path / "a", "align", steps=2, init_from=tmp_path / "r" / "last"))
+    assert out["step"] == 2
+    r = DocVLM.load(tmp_path / "r" / "last")
+    a = DocVLM.load(tmp_path / "a" / "last")
+    torch.testing.assert_close(r.tower.siglip.embeddings.patch_embedding.weight,
+                               a.tower.siglip.embeddings.patch_embedding.weight)  # frozen
+    assert not torch.equal(r.projector.fc1.weight, a.projector.fc1.weight)  # trained
