@@ -138,9 +138,11 @@ DEFAULT_LIMITS = Limits()
 
 
 def open_document(
-    path: str | Path, *, password: str | None = None, limits: Limits = DEFAULT_LIMITS
+    path: str | Path, *, password: str | None = None, limits: Limits = DEFAULT_LIMITS,
+    digest: bool = True,
 ) -> OpenedDocument:
-    """Validate and open one file. Raises a :mod:`docvlm.errors` error naming the file."""
+    """Validate and open one file. Raises a :mod:`docvlm.errors` error naming the file.
+    ``digest=False`` skips the SHA-256 (rendering workers re-open files already hashed)."""
     path = Path(path)
     if not path.exists():
         raise errors.InputNotFoundError("no such file", file=path)
@@ -160,12 +162,12 @@ def open_document(
     fmt = sniff_format(head)
     if fmt is None:
         raise errors.UnsupportedFormatError(f"the bytes are {describe_bytes(head)}", file=path)
-    digest = file_digest(path)
+    sha = file_digest(path) if digest else ""
     if fmt == "pdf":
         doc = _open_pdf(path, password)
     else:
         doc = _open_image(path, fmt, limits)
-    doc.size_bytes, doc.sha256 = size, digest
+    doc.size_bytes, doc.sha256 = size, sha
     if doc.page_count == 0:
         doc.close()
         if doc.warnings:  # MuPDF had to rebuild the file and found nothing
