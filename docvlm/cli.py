@@ -104,6 +104,25 @@ def _add_train(sub) -> None:
     p.set_defaults(func=cmd_train)
 
 
+def _add_eval(sub) -> None:
+    from docvlm.eval.run import SETS
+
+    p = sub.add_parser(
+        "eval", help="measure a model on held-out synthetic or real evaluation sets",
+        description="Evaluate a model: CER/WER, TEDS, field F1, box precision/recall, "
+                    "tokens/s. Real sets are read from ../shared/eval (measurement only) and "
+                    "skipped with a message when absent.")
+    p.add_argument("--model", required=True, metavar="DIR", help="model folder")
+    p.add_argument("--set", dest="sets", action="append", choices=SETS, required=True,
+                   help="evaluation set (repeat for several)")
+    p.add_argument("-n", type=int, default=50, help="samples per task (default: 50)")
+    p.add_argument("--data", metavar="DIR", help="folder holding the real sets "
+                   "(default: ../shared/eval)")
+    p.add_argument("-o", "--out", metavar="FILE", help="write the results as JSON")
+    p.add_argument("--threads", type=int, help="torch threads")
+    p.set_defaults(func=cmd_eval)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="docvlm", description="OCR-free document understanding: PDFs and "
                      "scans to structured JSON.")
@@ -112,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_extract(sub)
     _add_schema(sub)
     _add_train(sub)
+    _add_eval(sub)
     return parser
 
 
@@ -198,6 +218,26 @@ def cmd_train(args) -> int:
         eval_samples=args.eval_samples, device=args.device, max_minutes=args.max_minutes)
     result = train(opts)
     print(json.dumps(result, default=str))
+    return EXIT_OK
+
+
+def cmd_eval(args) -> int:
+    import json
+
+    import torch
+
+    from docvlm.eval.run import DEFAULT_DATA, evaluate, print_table
+    from docvlm.model.vlm import DocVLM
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model = DocVLM.load(args.model)
+    data = Path(args.data) if args.data else DEFAULT_DATA
+    results = {name: evaluate(model, name, args.n, data) for name in args.sets}
+    print(print_table(results))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=2, default=str) + "\n")
     return EXIT_OK
 
 

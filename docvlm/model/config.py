@@ -94,6 +94,7 @@ class DocVLMConfig:
     lm: LMConfig = field(default_factory=LMConfig)
     vocab: VocabConfig = field(default_factory=VocabConfig)
     ctc_head: bool = True  # reading head on the encoder (the `reading` stage)
+    ctc_frames: int = 4  # CTC frames per 16-px patch column (CTC needs more frames than chars)
     preset: str = "small"
 
     def to_dict(self) -> dict[str, Any]:

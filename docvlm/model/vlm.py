@@ -39,7 +39,6 @@ from docvlm.model.vision import LayoutEmbedding, Projector, VisionTower, post_pr
 log = logging.getLogger(__name__)
 
 CTC_CLASSES = 257  # blank + 256 byte values
-CTC_FRAMES = 4  # frames per 16-px patch column: CTC needs more frames than characters
 
 
 @dataclass
@@ -87,7 +86,8 @@ class DocVLM(nn.Module):
         lm_dim = lm.config.hidden_size
         self.projector = Projector(cfg.projector, tower.hidden, lm_dim)
         self.layout = LayoutEmbedding(cfg.vocab.layout_bins, lm_dim)
-        self.ctc = nn.Linear(tower.hidden, CTC_CLASSES * CTC_FRAMES) if cfg.ctc_head else None
+        self.ctc = (nn.Linear(tower.hidden, CTC_CLASSES * cfg.ctc_frames) if cfg.ctc_head
+                    else None)
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -150,7 +150,10 @@ class DocVLM(nn.Module):
         state = load_file(str(folder / "model.safetensors"))
         own = model.state_dict()
         state = {k: v.to(own[k].dtype) if k in own else v for k, v in state.items()}
-        missing, unexpected = model.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = model.load_state_dict(state, strict=False)
+        except RuntimeError as e:
+            raise errors.ModelError(f"weights do not fit the config: {e}", file=folder) from None
         missing = [k for k in missing if not (k == "lm.lm_head.weight"
                                               and lm.config.tie_word_embeddings)]
         if missing or unexpected:
@@ -201,9 +204,9 @@ class DocVLM(nn.Module):
             summed = torch.zeros(pw, feats.shape[1], device=feats.device, dtype=feats.dtype)
             summed.index_add_(0, cols, feats)
             count = torch.bincount(cols, minlength=pw).clamp_min(1).unsqueeze(1)
-            logits = self.ctc(summed / count).view(pw * CTC_FRAMES, CTC_CLASSES)
+            logits = self.ctc(summed / count).view(pw * self.cfg.ctc_frames, CTC_CLASSES)
             logps.append(logits.log_softmax(-1))
-            in_lens.append(pw * CTC_FRAMES)
+            in_lens.append(pw * self.cfg.ctc_frames)
             targets.append(torch.tensor(list(t), dtype=torch.long) + 1)
             tgt_lens.append(len(t))
         T = max(in_lens)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from docvlm.crops import COMPONENT_TO_LINE, TABLE_LINE_PX, TIGHT_TO_GLYPH
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import Sample
 from docvlm.model.vision import prepare_image
@@ -111,7 +112,9 @@ def read_region(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     box = (min(ln.box[0] for ln in lines), min(ln.box[1] for ln in lines),
            max(ln.box[2] for ln in lines), max(ln.box[3] for ln in lines))
     lh = float(np.median([ln.box[3] - ln.box[1] for ln in lines]))
-    img, frac = _render_clip(page, box, lh, r.choice(LINE_HEIGHTS), pad=r.uniform(1, 5))
+    # same glyph size as read_line crops (the line box here is tight, without padding)
+    target = r.choice(LINE_HEIGHTS) * TIGHT_TO_GLYPH / COMPONENT_TO_LINE
+    img, frac = _render_clip(page, box, lh, target, pad=r.uniform(1, 5))
     if r.random() < 0.5:
         img, _ = degrade(img, r, strength=r.uniform(0.4, 1.0), rotate_max=0.4)
     ctc = lines[0].text if len(lines) == 1 else None
@@ -125,7 +128,8 @@ def table_otsl(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     page = _page(r, split, ("table", "invoice"))
     g = next(g for g in page.regions if g.table is not None)
     lh = float(np.median([ln.box[3] - ln.box[1] for ln in g.lines])) if g.lines else 10.0
-    img, frac = _render_clip(page, g.box, lh, r.choice((20, 24, 28)), pad=r.uniform(2, 8))
+    img, frac = _render_clip(page, g.box, lh, TABLE_LINE_PX + r.uniform(-4, 4),
+                             pad=r.uniform(2, 8))
     return Sample(prepare_image(img, cfg, "native", region=frac), "<task_table>",
                   table_to_otsl(g.table))
 
