@@ -45,11 +45,12 @@ STAGES: dict[str, Stage] = {
         mix={"lm_text": 1.0}, steps=1000, batch_size=32),
     "align": Stage(
         "align", lr={"vision": 0, "ctc": 0, "projector": 1e-3, "layout": 1e-3, "lm": 0},
-        mix={"read_line": 0.6, "read_block": 0.4}, steps=1000, batch_size=16),
+        mix={"read_line": 0.4, "read_region": 0.4, "layout": 0.2}, steps=1000, batch_size=16),
     "instruct": Stage(
         "instruct", lr={"vision": 2e-4, "ctc": 2e-4, "projector": 5e-4, "layout": 5e-4,
                         "lm": 5e-4},
-        mix={"read_line": 0.4, "read_block": 0.6}, steps=5000, batch_size=16,
+        mix={"read_line": 0.2, "read_block": 0.1, "read_region": 0.25, "table": 0.1,
+             "layout": 0.15, "kv": 0.1, "qa": 0.05, "json": 0.05}, steps=5000, batch_size=16,
         ctc_weight=0.3),
 }
 

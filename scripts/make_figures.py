@@ -1,0 +1,93 @@
+"""Figures for docs/: thumbnails of synthetic pages (clean and degraded), and training curves.
+
+    python scripts/make_figures.py thumbnails [--out docs/synth_pages.png]
+    python scripts/make_figures.py curves RUN [RUN ...] [--out docs/training_curves.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def thumbnails(out: Path) -> None:
+    from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, make_page
+
+    tiles = []
+    for i, kind in enumerate(KINDS):
+        p = make_page(100 + i, kind)
+        clean = p.render(70)
+        dirty, steps = p.render_degraded(70, random.Random(i), strength=1.0)
+        held = make_page(HELDOUT_SEED_BASE + i, kind).render(70)
+        col = []
+        for img, caption in ((clean, f"{kind} (train)"), (dirty, "degraded: " + ",".join(
+                steps[:3])), (held, "held-out")):
+            w = 260
+            img = cv2.resize(img, (w, int(img.shape[0] * w / img.shape[1])),
+                             interpolation=cv2.INTER_AREA)
+            img = img[:340] if img.shape[0] > 340 else np.pad(
+                img, ((0, 340 - img.shape[0]), (0, 0)), constant_values=235)
+            bar = np.full((22, w), 255, np.uint8)
+            cv2.putText(bar, caption[:34], (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.42, 0, 1)
+            col.append(np.concatenate([bar, img, np.full((6, w), 255, np.uint8)]))
+        tiles.append(np.pad(np.concatenate(col), ((0, 0), (3, 3)), constant_values=255))
+    cv2.imwrite(str(out), np.concatenate(tiles, axis=1))
+    print(out)
+
+
+def curves(runs: list[Path], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for run in runs:
+        recs = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x]
+        tr = [r for r in recs if "loss" in r]
+        ev = [r for r in recs if "eval" in r]
+        label = run.name
+        if tr:
+            ax1.plot([r["samples"] for r in tr], [r.get("lm_loss", r["loss"]) for r in tr],
+                     label=f"{label} decoder loss", lw=1)
+        if ev:
+            ax2.plot([r["samples"] for r in ev], [r["eval"]["cer"] for r in ev], "o-",
+                     label=f"{label} decoder CER", ms=3)
+            if "ctc_cer" in ev[0]["eval"]:
+                ax2.plot([r["samples"] for r in ev], [r["eval"]["ctc_cer"] for r in ev],
+                         "x--", label=f"{label} CTC CER", ms=3)
+    ax1.set_xlabel("training samples")
+    ax1.set_ylabel("loss")
+    ax1.legend(fontsize=7)
+    ax2.set_xlabel("training samples")
+    ax2.set_ylabel("held-out line CER")
+    ax2.set_ylim(0, 1.2)
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    print(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="what", required=True)
+    t = sub.add_parser("thumbnails", help="synthetic page thumbnails")
+    t.add_argument("--out", default="docs/synth_pages.png")
+    c = sub.add_parser("curves", help="loss and CER curves of training runs")
+    c.add_argument("runs", nargs="+", help="run folders (with metrics.jsonl)")
+    c.add_argument("--out", default="docs/training_curves.png")
+    args = ap.parse_args()
+    if args.what == "thumbnails":
+        thumbnails(Path(args.out))
+    else:
+        curves([Path(r) for r in args.runs], Path(args.out))
+
+
+if __name__ == "__main__":
+    main()
