@@ -93,6 +93,8 @@ def _add_train(sub) -> None:
     p.add_argument("--steps", type=int, help="override the stage's step budget")
     p.add_argument("--batch-size", type=int, help="override the stage's batch size")
     p.add_argument("--lr-scale", type=float, default=1.0, help="multiply every learning rate")
+    p.add_argument("--ctc-weight", type=float, help="override the reading head's loss weight "
+                   "(0 trains the fused model without reading-first)")
     p.add_argument("--seed", type=int, default=0, help="data and init seed (default: 0)")
     p.add_argument("--workers", type=int, default=1, help="data worker processes (default: 1)")
     p.add_argument("--threads", type=int, help="torch threads for the trainer")
@@ -209,6 +211,10 @@ def cmd_train(args) -> int:
     if args.batch_size:
         stage.batch_size = args.batch_size
     stage.lr = {k: v * args.lr_scale for k, v in stage.lr.items()}
+    if args.ctc_weight is not None:
+        stage.ctc_weight = args.ctc_weight
+        if args.ctc_weight == 0:
+            stage.lr["ctc"] = 0.0
     opts = TrainOptions(
         run=Path(args.run), stage=stage, preset=args.preset,
         config_path=Path(args.config) if args.config else None,
