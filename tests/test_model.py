@@ -233,3 +233,22 @@ def test_reading_head_ctc_loss_and_decode(cfg, tok):
     out = model(collate(tok, [s]))
     assert torch.isfinite(out["ctc_loss"]) and out["ctc_loss"] > 0
     assert isinstance(model.ctc_decode(collate(tok, [s]))[0], str)
+
+
+def test_h_reducer_merge_and_anchor_words(cfg, tok):
+    """The 1x4 horizontal merge runs end to end; anchor words carry their box into the
+    layout embedding (moving a box changes the output)."""
+    c = replace(cfg, projector=replace(cfg.projector, merge="h1x4"))
+    torch.manual_seed(0)
+    model = DocVLM.build(c, tok).eval()
+    views = prepare_image(half_page(), c, "tiles")
+    assert all(len(v.patch_idx) == 4 * v.n_tokens for v in views)
+    for v in views:  # each group is 4 horizontally adjacent patches of one row
+        g = v.patch_idx.reshape(-1, 4)
+        assert (np.diff(g, axis=1) == 1).all()
+    anchors = [("Total", (0.1, 0.8, 0.2, 0.82)), ("12.50", (0.7, 0.8, 0.8, 0.82))]
+    moved = [("Total", (0.1, 0.1, 0.2, 0.12)), ("12.50", (0.7, 0.8, 0.8, 0.82))]
+    with torch.no_grad():
+        a = model(collate(tok, [Sample(views, "<task_read>", "x", anchors=anchors)]))["logits"]
+        b = model(collate(tok, [Sample(views, "<task_read>", "x", anchors=moved)]))["logits"]
+    assert a.shape == b.shape and not torch.allclose(a, b)
