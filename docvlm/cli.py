@@ -57,6 +57,13 @@ def _add_extract(sub) -> None:
     p.add_argument("--max-pixels", type=int, default=d.max_page_pixels,
                    help="pixel budget per rendered page; the DPI is lowered to fit "
                         "(default: %(default)s)")
+    p.add_argument("--mode", choices=("auto", "vision", "anchored", "text"), default="auto",
+                   help="vision: read pixels with the model; anchored: the model's layout "
+                        "with the PDF text layer's exact text; text: text layer only, no "
+                        "model; auto (default): anchored where a usable text layer exists, "
+                        "vision elsewhere (text layer only when no model is installed)")
+    p.add_argument("--model", metavar="DIR", help="model folder (default: $DOCVLM_MODEL or "
+                   "the shipped weights)")
     p.add_argument("--render-workers", type=int, default=1,
                    help="render pages in this many processes (default: 1)")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-file report on stderr")
@@ -178,7 +185,8 @@ def cmd_extract(args) -> int:
     opts = ExtractOptions(pages=args.pages, dpi=args.dpi, password=args.password,
                           gray=not args.rgb, backend=args.backend,
                           preprocess=not args.no_preprocess, limits=limits,
-                          render_workers=args.render_workers)
+                          render_workers=args.render_workers, mode=args.mode,
+                          model=args.model)
     files, problems = expand_inputs(args.paths)
     docs = [Document(source=SourceFile(name=Path(p.file or "").name, path=p.file),
                      status=Status.FAILURE, errors=[p.to_item()]) for p in problems]

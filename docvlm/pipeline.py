@@ -17,7 +17,7 @@ from docvlm.ingest import Limits, OpenedDocument, open_document, parse_page_rang
 from docvlm.preprocess import preprocess_scan
 from docvlm.render import DEFAULT_DPI, RenderedPage, render_pages
 from docvlm.textlayer import classify_page, page_words, text_regions
-from schemas import Document, ErrorItem, Page, PageKind, SourceFile, Status
+from schemas import Document, ErrorItem, Page, PageKind, SourceFile, Status, TokenStats
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ class ExtractOptions:
     preprocess: bool = True  # orientation/deskew/contrast/denoise on scanned pages only
     limits: Limits = field(default_factory=Limits)
     render_workers: int = 1  # >1 renders pages in that many processes
+    mode: str = "auto"  # auto | vision | anchored | text (text layer only, no model)
+    model: str | None = None  # model folder; None: $DOCVLM_MODEL or the shipped weights
 
 
 def _internal(e: Exception, path: Path, page: int | None, stage: str) -> ErrorItem:
@@ -40,7 +42,11 @@ def _internal(e: Exception, path: Path, page: int | None, stage: str) -> ErrorIt
                      page=page, stage=stage)
 
 
-def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions) -> Page:
+MODES = ("auto", "vision", "anchored", "text")
+
+
+def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
+          model=None, warnings: list | None = None) -> Page:
     n = rendered.number
     regions, words, kind = [], [], PageKind.IMAGE
     if doc.pdf is not None:
@@ -57,18 +63,56 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions) -> 
         rendered.image, rendered.width_pt, rendered.height_pt = image, width, height
     if words:
         regions = text_regions(pdf_page, n, words)
+    mode, tokens = "text-layer", None
+    if model is not None and opts.mode != "text":
+        from docvlm.passes import PageReader, anchor_text, usable_text_layer
+
+        mode = opts.mode
+        if mode == "auto":
+            mode = "anchored" if regions and usable_text_layer(regions) else "vision"
+        if mode == "anchored" and not regions:
+            mode = "vision"  # nothing to anchor to: read the pixels
+        reader = PageReader(model)
+        found, problems, (kept, total) = reader.layout(image, n, width, height)
+        tokens = TokenStats(kept=kept, total=total)
+        if mode == "anchored":
+            regions = anchor_text(found, regions, n)
+        else:
+            problems += reader.parse(image, found, width, height)
+            regions = found
+        for p in problems:
+            (warnings if warnings is not None else []).append(ErrorItem(
+                code="decode", message=p, file=str(doc.path), page=n, stage="model"))
     return Page(
         number=n, width=round(width, 2), height=round(height, 2),
         pixel_width=image.shape[1], pixel_height=image.shape[0], dpi=round(rendered.dpi, 2),
-        rotation=rotation, kind=kind, has_text_layer=bool(words), preprocessing=steps,
-        regions=regions,
+        rotation=rotation, kind=kind, has_text_layer=bool(words), mode=mode,
+        visual_tokens=tokens, preprocessing=steps, regions=regions,
     )
+
+
+def _model_for(opts: ExtractOptions):
+    """The model to use, or None (text-layer extraction only)."""
+    if opts.mode not in MODES:
+        raise errors.UsageError(f"unknown mode {opts.mode!r}; choose from {MODES}")
+    if opts.mode == "text":
+        return None
+    from docvlm.passes import default_model_path, load_model
+
+    path = opts.model or default_model_path()
+    if path is None:
+        if opts.mode in ("vision", "anchored"):
+            raise errors.UsageError(f"--mode {opts.mode} needs a model: pass --model DIR or "
+                                    "set DOCVLM_MODEL (no shipped weights in this install)")
+        return None
+    return load_model(path)
 
 
 def extract(path: str | Path, options: ExtractOptions | None = None, **kw) -> Document:
     """Process one file into a :class:`Document`. Never raises for a bad file: its errors are
     in ``Document.errors``. Raises :class:`errors.UsageError` for bad options."""
     opts = options or ExtractOptions(**kw)
+    model = _model_for(opts)
     path = Path(path)
     source = SourceFile(name=path.name, path=str(path))
     try:
@@ -104,7 +148,7 @@ def extract(path: str | Path, options: ExtractOptions | None = None, **kw) -> Do
                     message=f"rendered at {rendered.dpi:.1f} DPI instead of {opts.dpi:g} to fit "
                             f"{opts.limits.max_page_pixels} pixels"))
             try:
-                result.pages.append(_page(doc, rendered, opts))
+                result.pages.append(_page(doc, rendered, opts, model, result.warnings))
             except errors.DocvlmError as e:
                 result.errors.append(e.to_item())
             except Exception as e:

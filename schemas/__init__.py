@@ -27,6 +27,7 @@ from schemas.document import (
     Status,
     Table,
     TableCell,
+    TokenStats,
     Word,
     replace_surrogates,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "Status",
     "Table",
     "TableCell",
+    "TokenStats",
     "Word",
     "json_schemas",
     "replace_surrogates",

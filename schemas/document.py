@@ -231,6 +231,13 @@ class PreprocessStep(_Model):
     detail: str = ""
 
 
+class TokenStats(_Model):
+    """Visual tokens the layout pass kept after blank-patch pruning, of all it could use."""
+
+    kept: int = Field(ge=0)
+    total: int = Field(ge=0)
+
+
 class Page(_Model):
     number: int = Field(ge=1)
     width: float = Field(gt=0, description="page width in points, as displayed")
@@ -243,6 +250,10 @@ class Page(_Model):
     )
     kind: PageKind
     has_text_layer: bool = False
+    mode: Literal["text-layer", "vision", "anchored"] = Field(
+        "text-layer", description="how regions were found: text layer only, the model from "
+        "pixels, or the model's layout with the text layer's exact text")
+    visual_tokens: TokenStats | None = None
     preprocessing: list[PreprocessStep] = Field(default_factory=list)
     regions: list[Region] = Field(default_factory=list)
 

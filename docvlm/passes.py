@@ -1,0 +1,183 @@
+"""Model-backed page stages: the layout pass and the parse pass (analyze-then-parse, as
+Dolphin and MinerU 2.5 do), and the anchored mode that takes exact text from a PDF text layer.
+
+- layout pass: the whole page (tiles + thumbnail) -> ``<task_layout>`` -> labelled regions;
+- parse pass: each region cropped from the full-resolution render, its text scaled to the
+  line height the model reads best, -> ``<task_read>`` (text) or ``<task_table>`` (OTSL);
+- anchored: text-layer words are assigned to the layout's regions, so text is exact and the
+  model supplies structure; words outside every region become text regions of their own,
+  so nothing in the text layer is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from docvlm.crops import TABLE_LINE_PX, TIGHT_TO_GLYPH, glyph_target, normalize_text_scale
+from docvlm.model.codec import otsl_to_table, parse_layout
+from docvlm.model.processor import Sample, collate
+from docvlm.model.vision import prepare_image
+from docvlm.model.vlm import DocVLM
+from schemas import Box, Line, Region, RegionLabel, Source, Table, TableCell, Word
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_DIR = Path(__file__).parent / "weights" / "small"
+NO_TEXT = {RegionLabel.FIGURE, RegionLabel.CHECKBOX}
+
+
+def default_model_path() -> Path | None:
+    """``$DOCVLM_MODEL`` or the shipped weights, when present."""
+    env = os.environ.get("DOCVLM_MODEL")
+    if env:
+        return Path(env)
+    return DEFAULT_MODEL_DIR if (DEFAULT_MODEL_DIR / "model.safetensors").exists() else None
+
+
+_loaded: dict[str, DocVLM] = {}
+
+
+def load_model(path: str | Path) -> DocVLM:
+    """Load once per process (workers and pools call this repeatedly)."""
+    key = str(Path(path).resolve())
+    if key not in _loaded:
+        _loaded[key] = DocVLM.load(path)
+    return _loaded[key]
+
+
+class PageReader:
+    """Runs the model's tasks on one rendered page (gray, with its size in points)."""
+
+    def __init__(self, model: DocVLM, batch_size: int = 8) -> None:
+        self.model, self.bs = model, batch_size
+
+    def _generate(self, samples: list[Sample], max_new: int):
+        out = []
+        for k in range(0, len(samples), self.bs):
+            batch = collate(self.model.tokenizer, samples[k : k + self.bs], left_pad=True)
+            out += self.model.generate(batch, max_new_tokens=max_new)
+        return out
+
+    def layout(self, image: np.ndarray, number: int, width: float, height: float
+               ) -> tuple[list[Region], list[str], tuple[int, int]]:
+        """Regions (no text yet), decoding problems, and (kept, total) visual tokens."""
+        views = prepare_image(image, self.model.cfg, "tiles")
+        kept = sum(v.n_tokens for v in views)
+        total = sum(v.total_groups for v in views)
+        g = self._generate([Sample(views, "<task_layout>")], 400)[0]
+        parsed = parse_layout(g.text, self.model.cfg.vocab.n_loc_bins, number, width, height)
+        for r in parsed.items:
+            r.confidence = round(g.confidence, 4)
+        return parsed.items, parsed.problems, (kept, total)
+
+    def parse(self, image: np.ndarray, regions: list[Region], width: float, height: float
+              ) -> list[str]:
+        """Fill each region's text (and table) from its crop; returns decoding problems."""
+        h, w = image.shape[:2]
+        sx, sy = w / width, h / height
+        samples, targets = [], []
+        for r in regions:
+            if r.label in NO_TEXT:
+                continue
+            x0, y0 = max(0, int(r.box.x0 * sx) - 4), max(0, int(r.box.y0 * sy) - 4)
+            x1, y1 = min(w, int(r.box.x1 * sx) + 4), min(h, int(r.box.y1 * sy) + 4)
+            if x1 - x0 < 4 or y1 - y0 < 4:
+                continue
+            crop = image[y0:y1, x0:x1]
+            frac = (x0 / w, y0 / h, x1 / w, y1 / h)
+            if r.label == RegionLabel.TABLE:
+                crop = normalize_text_scale(crop, TABLE_LINE_PX / TIGHT_TO_GLYPH * 2.83)
+                samples.append(Sample(prepare_image(crop, self.model.cfg, "native", frac),
+                                      "<task_table>"))
+            else:
+                crop = normalize_text_scale(crop, glyph_target() * 2.83)
+                samples.append(Sample(prepare_image(crop, self.model.cfg, "native", frac),
+                                      "<task_read>"))
+            targets.append(r)
+        problems = []
+        for r, g in zip(targets, self._generate(samples, 256)):
+            r.confidence = round(min(r.confidence, g.confidence), 4)
+            if r.label == RegionLabel.TABLE:
+                table, probs = otsl_to_table(g.text)
+                r.table = _place_cells(table, r.box)
+                r.text = table.to_markdown()
+                problems += [f"{r.id}: {p}" for p in probs]
+            else:
+                r.text = g.text.strip()
+                r.lines = _split_lines(r.text, r.box, r.confidence)
+        return problems
+
+
+def _split_lines(text: str, box: Box, conf: float) -> list[Line]:
+    """Lines of a region read as one text, boxes by dividing the region's height evenly."""
+    rows = [t for t in text.split("\n") if t.strip()]
+    if not rows:
+        return []
+    step = (box.y1 - box.y0) / len(rows)
+    return [Line(text=t, confidence=conf, box=Box(page=box.page, x0=box.x0,
+                                                   y0=round(box.y0 + i * step, 2),
+                                                   x1=box.x1,
+                                                   y1=round(box.y0 + (i + 1) * step, 2)))
+            for i, t in enumerate(rows)]
+
+
+def _place_cells(table: Table, box: Box) -> Table:
+    """Cell boxes from an even grid over the table region (the model emits structure only)."""
+    if not table.n_rows or not table.n_cols:
+        return table
+    cw, rh = (box.x1 - box.x0) / table.n_cols, (box.y1 - box.y0) / table.n_rows
+    cells = [TableCell(**{**c.model_dump(exclude={"box"}), "box": Box(
+        page=box.page, x0=round(box.x0 + c.col * cw, 2), y0=round(box.y0 + c.row * rh, 2),
+        x1=round(box.x0 + (c.col + c.col_span) * cw, 2),
+        y1=round(box.y0 + (c.row + c.row_span) * rh, 2))}) for c in table.cells]
+    return Table(n_rows=table.n_rows, n_cols=table.n_cols, cells=cells, box=box)
+
+
+def anchor_text(regions: list[Region], text_regions: list[Region], number: int
+                ) -> list[Region]:
+    """Anchored mode: each text-layer word goes to the model region containing its centre;
+    regions keep the model's labels and boxes, text is the text layer's, exactly. Words in
+    no region keep their own text-layer region (labelled text)."""
+    out = [r.model_copy(deep=True) for r in regions]
+    leftovers: list[Region] = []
+    for tr in text_regions:
+        for ln in tr.lines:
+            groups: dict[int, list[Word]] = {}
+            for w in ln.words:
+                cx, cy = (w.box.x0 + w.box.x1) / 2, (w.box.y0 + w.box.y1) / 2
+                hit = next((i for i, r in enumerate(out) if r.box.x0 <= cx <= r.box.x1
+                            and r.box.y0 <= cy <= r.box.y1), -1)
+                groups.setdefault(hit, []).append(w)
+            for i, words in groups.items():
+                line = Line(text=" ".join(w.text for w in words), words=words, box=Box(
+                    page=number, x0=min(w.box.x0 for w in words),
+                    y0=min(w.box.y0 for w in words), x1=max(w.box.x1 for w in words),
+                    y1=max(w.box.y1 for w in words)))
+                if i < 0:
+                    leftovers.append(line)
+                else:
+                    out[i].lines.append(line)
+    for r in out:
+        r.text = "\n".join(ln.text for ln in r.lines)
+        r.source = Source.TEXT_LAYER if r.lines else Source.VISION
+    for k, ln in enumerate(leftovers):
+        out.append(Region(id=f"p{number}-a{k}", label=RegionLabel.TEXT, box=ln.box,
+                          text=ln.text, lines=[ln], source=Source.TEXT_LAYER))
+    for order, r in enumerate(out):
+        r.order = order
+    return out
+
+
+def usable_text_layer(text_regions: list[Region]) -> bool:
+    """A text layer worth trusting: enough words, mostly letters/digits/punctuation (not
+    replacement characters or private-use glyph junk from broken font encodings)."""
+    text = "".join(r.text for r in text_regions)
+    if len(text.strip()) < 3:
+        return False
+    good = sum(ch.isalnum() or ch.isspace() or ch in ".,;:!?()[]{}'\"-/%&@#*+=<>$€£" for ch in
+               text)
+    return good / len(text) >= 0.85 and text.count("\ufffd") / len(text) < 0.05

@@ -1,0 +1,103 @@
+"""Model-backed pipeline stages with a tiny random model: the plumbing, not the quality."""
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from docvlm.model import DocTokenizer, DocVLM, DocVLMConfig
+from docvlm.passes import anchor_text, usable_text_layer
+from docvlm.pipeline import extract
+from docvlm.synth.text import corpus
+from schemas import Box, Region, RegionLabel, Source, Status
+from tests.conftest import make_text_pdf, render_gray
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    cfg = DocVLMConfig.preset_named("tiny")
+    tok = DocTokenizer.train(corpus(800), cfg.vocab.bpe_vocab_size, cfg.vocab.n_loc_bins)
+    cfg.vocab.max_new_tokens = 24
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("model") / "tiny"
+    DocVLM.build(cfg, tok).save(folder)
+    return folder
+
+
+def words(doc):
+    return Counter(w.text for p in doc.pages for r in p.regions for ln in r.lines
+                   for w in ln.words)
+
+
+def test_anchored_mode_reproduces_the_text_layer_exactly(tmp_path, tiny_model):
+    pdf = make_text_pdf(tmp_path / "a.pdf", pages=2)
+    plain = extract(pdf, mode="text")
+    anchored = extract(pdf, mode="anchored", model=str(tiny_model), dpi=72)
+    assert anchored.status in (Status.SUCCESS, Status.PARTIAL)
+    assert all(p.mode == "anchored" for p in anchored.pages)
+    assert words(anchored) == words(plain) and sum(words(plain).values()) > 100
+    tokens = anchored.pages[0].visual_tokens
+    assert 0 < tokens.kept <= tokens.total
+
+
+def test_auto_mode_reads_pixels_where_there_is_no_text_layer(tmp_path, tiny_model):
+    img = render_gray(make_text_pdf(tmp_path / "s.pdf"), dpi=60)
+    Image.fromarray(img).save(tmp_path / "scan.png")
+    doc = extract(tmp_path / "scan.png", model=str(tiny_model))
+    assert doc.status in (Status.SUCCESS, Status.PARTIAL)
+    page = doc.pages[0]
+    assert page.mode == "vision" and page.visual_tokens.kept > 0
+    for r in page.regions:  # whatever a random model says, outputs are valid and sourced
+        assert r.source == Source.VISION and 0 <= r.confidence <= 1
+    born = extract(tmp_path / "s.pdf", model=str(tiny_model), dpi=72)
+    assert born.pages[0].mode == "anchored"
+
+
+def test_anchor_text_assigns_words_by_centre():
+    def box(x0, y0, x1, y1):
+        return Box(page=1, x0=x0, y0=y0, x1=x1, y1=y1)
+
+    from schemas import Line, Word
+
+    layer = [Region(id="t0", label=RegionLabel.TEXT, box=box(0, 0, 300, 20), source=Source.
+                    TEXT_LAYER, lines=[Line(text="Total 12.50 extra", box=box(0, 0, 300, 20),
+                                            words=[Word(text="Total", box=box(0, 0, 40, 20)),
+                                                   Word(text="12.50", box=box(50, 0, 90, 20)),
+                                                   Word(text="extra", box=box(250, 0, 290, 20))
+                                                   ])])]
+    model_regions = [Region(id="r0", label=RegionLabel.KEY_VALUE, box=box(0, 0, 100, 20),
+                            source=Source.VISION)]
+    out = anchor_text(model_regions, layer, 1)
+    assert [(r.label, r.text) for r in out] == [(RegionLabel.KEY_VALUE, "Total 12.50"),
+                                                (RegionLabel.TEXT, "extra")]
+    assert model_regions[0].text == ""  # inputs untouched
+
+
+def test_usable_text_layer_rejects_junk():
+    def reg(text):
+        return Region(id="x", label=RegionLabel.TEXT, box=Box(page=1, x0=0, y0=0, x1=1, y1=1),
+                      source=Source.TEXT_LAYER, text=text)
+
+    assert usable_text_layer([reg("Invoice number 12345, total due 210.60")])
+    assert not usable_text_layer([reg("\ufffd\ufffd\ufffd \ufffd\ufffd")])
+    assert not usable_text_layer([reg("\ue000\ue001\ue002\ue003 \ue004\ue005")])
+    assert not usable_text_layer([])
+
+
+def test_vision_mode_without_a_model_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("DOCVLM_MODEL", raising=False)
+    pdf = make_text_pdf(tmp_path / "a.pdf")
+    r = subprocess.run([str(Path(sys.executable).with_name("docvlm")), "extract", str(pdf),
+                        "--mode", "vision"], capture_output=True, text=True,
+                       env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    from docvlm.passes import default_model_path
+
+    if default_model_path() is None:
+        assert r.returncode == 2 and "needs a model" in r.stderr
+    else:  # shipped weights exist: vision mode runs
+        assert r.returncode in (0, 3) and json.loads(r.stdout)["pages"][0]["mode"] == "vision"
