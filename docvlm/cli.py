@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 from docvlm import errors
+from docvlm.batch import Summary, run_batch
 from docvlm.ingest import Limits, expand_inputs, parse_page_ranges
 from docvlm.output import to_json, to_markdown
-from docvlm.pipeline import ExtractOptions, extract
+from docvlm.pipeline import ExtractOptions
 from docvlm.render import BACKENDS, DEFAULT_DPI
 from schemas import Document, SourceFile, Status
 
@@ -66,7 +68,14 @@ def _add_extract(sub) -> None:
                    "the shipped weights)")
     p.add_argument("--render-workers", type=int, default=1,
                    help="render pages in this many processes (default: 1)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no per-file report on stderr")
+    p.add_argument("-j", "--jobs", type=int, default=1,
+                   help="documents processed in parallel processes (default: 1)")
+    p.add_argument("--timeout", type=float, help="seconds per document; a document over it "
+                   "fails with a timeout error and the batch goes on")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="with -o FOLDER: skip inputs whose output file exists (resume a batch)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar, per-file report or summary on stderr")
     p.set_defaults(func=cmd_extract)
 
 
@@ -144,35 +153,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_outputs(docs: list[Document], args) -> None:
-    render = to_markdown if args.format == "markdown" else to_json
-    suffix = ".md" if args.format == "markdown" else ".json"
-    if args.out is None:
-        if args.format == "json" and len(docs) > 1:
-            for d in docs:
-                sys.stdout.write(to_json(d, indent=None) + "\n")
-        else:
-            for d in docs:
-                if args.format == "markdown" and len(docs) > 1:
-                    sys.stdout.write(f"<!-- file: {d.source.name} -->\n\n")
-                sys.stdout.write(render(d) + ("\n" if args.format == "json" else ""))
-        return
-    out = Path(args.out)
-    as_dir = len(docs) > 1 or out.is_dir() or args.out.endswith(("/", "\\"))
-    if not as_dir:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render(docs[0]), encoding="utf-8")
-        return
-    out.mkdir(parents=True, exist_ok=True)
+def _output_names(files: list[Path]) -> dict[Path, str]:
+    """A distinct output stem per input (same-named inputs get -2, -3...)."""
     used: set[str] = set()
-    for d in docs:
-        stem = Path(d.source.name).stem or "document"
+    names = {}
+    for f in files:
+        stem = f.stem or "document"
         name, i = stem, 1
         while name in used:
             i += 1
             name = f"{stem}-{i}"
         used.add(name)
-        (out / f"{name}{suffix}").write_text(render(d), encoding="utf-8")
+        names[f] = name
+    return names
+
+
+class _Writer:
+    """Writes each document as it completes, so an interrupted batch keeps what it did."""
+
+    def __init__(self, args, n_inputs: int) -> None:
+        self.args = args
+        self.render = to_markdown if args.format == "markdown" else to_json
+        self.suffix = ".md" if args.format == "markdown" else ".json"
+        self.out = Path(args.out) if args.out else None
+        self.as_dir = self.out is not None and (n_inputs > 1 or self.out.is_dir()
+                                                or args.out.endswith(("/", "\\")))
+        self.many = n_inputs > 1
+        if self.as_dir:
+            self.out.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, stem: str) -> Path | None:
+        return self.out / f"{stem}{self.suffix}" if self.as_dir else None
+
+    def write(self, doc: Document, stem: str) -> None:
+        a = self.args
+        if self.out is None:
+            if a.format == "json" and self.many:
+                sys.stdout.write(to_json(doc, indent=None) + "\n")
+            else:
+                if a.format == "markdown" and self.many:
+                    sys.stdout.write(f"<!-- file: {doc.source.name} -->\n\n")
+                sys.stdout.write(self.render(doc) + ("\n" if a.format == "json" else ""))
+            sys.stdout.flush()
+        elif self.as_dir:
+            path = self.path_for(stem)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(self.render(doc), encoding="utf-8")
+            tmp.replace(path)
+        else:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            self.out.write_text(self.render(doc), encoding="utf-8")
 
 
 def cmd_extract(args) -> int:
@@ -182,25 +212,48 @@ def cmd_extract(args) -> int:
         parse_page_ranges(args.pages, 10**9)  # syntax check before any work
     limits = Limits(max_file_bytes=int(args.max_file_mb * 2**20), max_pages=args.max_pages,
                     max_page_pixels=args.max_pixels)
+    if args.jobs < 1:
+        raise errors.UsageError(f"--jobs {args.jobs} must be at least 1")
     opts = ExtractOptions(pages=args.pages, dpi=args.dpi, password=args.password,
                           gray=not args.rgb, backend=args.backend,
                           preprocess=not args.no_preprocess, limits=limits,
                           render_workers=args.render_workers, mode=args.mode,
                           model=args.model)
     files, problems = expand_inputs(args.paths)
-    docs = [Document(source=SourceFile(name=Path(p.file or "").name, path=p.file),
-                     status=Status.FAILURE, errors=[p.to_item()]) for p in problems]
-    for f in files:
-        doc = extract(f, opts)
-        docs.append(doc)
-        if not args.quiet:
+    if args.skip_existing and not args.out:
+        raise errors.UsageError("--skip-existing needs -o FOLDER")
+    writer = _Writer(args, len(files) + len(problems))
+    bad = [Path(p.file or "input") for p in problems]
+    names = _output_names(files + bad)
+    summary = Summary()
+    t0 = time.perf_counter()
+    for p, path in zip(problems, bad):
+        doc = Document(source=SourceFile(name=path.name, path=p.file), status=Status.FAILURE,
+                       errors=[p.to_item()])
+        summary.add(doc)
+        writer.write(doc, names[path])
+
+    def skip(f: Path) -> bool:
+        path = writer.path_for(names[f])
+        return bool(args.skip_existing and path is not None and path.exists())
+
+    summary.skipped = sum(skip(f) for f in files)
+    by_path = {str(f): f for f in files}
+    for doc in run_batch(files, opts, jobs=args.jobs, timeout=args.timeout, skip=skip,
+                         progress=False if args.quiet else None):
+        f = by_path.get(doc.source.path or "", Path(doc.source.path or doc.source.name))
+        summary.add(doc)
+        writer.write(doc, names.get(f, f.stem))
+        if not args.quiet and not sys.stderr.isatty():
             first = doc.errors[0] if doc.errors else None
             detail = f": {first.code}: {first.message}" if first else ""
             print(f"{doc.status.value:8s} {f} ({len(doc.pages)}/{doc.page_count} pages)"
                   f"{detail}", file=sys.stderr)
-    _write_outputs(docs, args)
-    statuses = {d.status for d in docs}
-    if statuses == {Status.SUCCESS}:
+    summary.seconds = time.perf_counter() - t0
+    if not args.quiet:
+        print(summary.line(), file=sys.stderr)
+    statuses = set(summary.statuses)
+    if not statuses or statuses == {Status.SUCCESS}:
         return EXIT_OK
     if statuses == {Status.FAILURE}:
         return EXIT_FAILURE
