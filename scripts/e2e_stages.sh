@@ -14,4 +14,4 @@ $D train --stage instruct --run "$OUT/4-instruct" "${common[@]}" --init "$OUT/3-
 for s in 1-reading 2-lm 3-align 4-instruct; do
   $D eval --model "$OUT/$s/last" --set synth-heldout -n 12 -o "$OUT/$s/eval.json" > "$OUT/$s/eval.txt"
 done
-.venv/bin/python scripts/make_figures.py curves "$OUT"/1-reading "$OUT"/2-lm "$OUT"/3-align "$OUT"/4-instruct --out "docs/e2e_${PRESET}_curves.png"
+.venv/bin/python scripts/make_figures.py curves --sequential "$OUT"/1-reading "$OUT"/2-lm "$OUT"/3-align "$OUT"/4-instruct --out "docs/e2e_${PRESET}_curves.png"

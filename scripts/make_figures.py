@@ -40,17 +40,23 @@ def thumbnails(out: Path) -> None:
     print(out)
 
 
-def curves(runs: list[Path], out: Path) -> None:
+def curves(runs: list[Path], out: Path, sequential: bool = False) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    offset = 0
     for run in runs:
         recs = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x]
+        for r in recs:
+            r["samples"] += offset
         tr = [r for r in recs if "loss" in r]
         ev = [r for r in recs if "eval" in r]
+        if sequential and recs:  # stages one after another on one axis
+            offset = max(r["samples"] for r in recs)
+            ax1.axvline(offset, color="0.85", lw=0.8)
         label = run.name
         if tr:
             ax1.plot([r["samples"] for r in tr], [r.get("lm_loss", r["loss"]) for r in tr],
@@ -61,7 +67,7 @@ def curves(runs: list[Path], out: Path) -> None:
             if "ctc_cer" in ev[0]["eval"]:
                 ax2.plot([r["samples"] for r in ev], [r["eval"]["ctc_cer"] for r in ev],
                          "x--", label=f"{label} CTC CER", ms=3)
-    ax1.set_xlabel("training samples")
+    ax1.set_xlabel("training samples" + (" (stages in sequence)" if sequential else ""))
     ax1.set_ylabel("loss")
     ax1.legend(fontsize=7)
     ax2.set_xlabel("training samples")
@@ -82,11 +88,13 @@ def main() -> None:
     c = sub.add_parser("curves", help="loss and CER curves of training runs")
     c.add_argument("runs", nargs="+", help="run folders (with metrics.jsonl)")
     c.add_argument("--out", default="docs/training_curves.png")
+    c.add_argument("--sequential", action="store_true",
+                   help="runs are successive stages: put them end to end on the x axis")
     args = ap.parse_args()
     if args.what == "thumbnails":
         thumbnails(Path(args.out))
     else:
-        curves([Path(r) for r in args.runs], Path(args.out))
+        curves([Path(r) for r in args.runs], Path(args.out), args.sequential)
 
 
 if __name__ == "__main__":

@@ -192,6 +192,7 @@ def train(opts: TrainOptions) -> dict:
     t0 = time.time()
     t_log, n_log = time.time(), 0
     acc: dict[str, float] = {}
+    n_acc = 0
     n_params = model.num_parameters()
     log.info("stage %s: %s params, lr %s, mix %s", stage.name, n_params["total"], stage.lr,
              stage.mix)
@@ -215,6 +216,7 @@ def train(opts: TrainOptions) -> dict:
         step += 1
         samples_seen += len(batch)
         n_log += len(batch)
+        n_acc += 1
         for k in ("loss", "lm_loss", "ctc_loss"):
             if k in out:
                 acc[k] = acc.get(k, 0.0) + out[k].item()
@@ -223,14 +225,14 @@ def train(opts: TrainOptions) -> dict:
             rec = {"stage": stage.name, "step": step, "samples": samples_seen,
                    "lr": opt.param_groups[0]["lr"], "samples_per_s": round(n_log / dt, 2),
                    "elapsed_s": round(time.time() - t0, 1),
-                   **{k: round(v / opts.log_every, 4) for k, v in acc.items()}}
+                   **{k: round(v / n_acc, 4) for k, v in acc.items()}}
             metrics.write(json.dumps(rec) + "\n")
             metrics.flush()
             msg = (f"[{stage.name}] step {step}/{stage.steps} loss {rec.get('loss', 0):.3f} "
                    f"{rec['samples_per_s']:.1f} samples/s")
             print(("\r" + msg) if interactive else msg, file=sys.stderr, end="" if interactive
                   else "\n", flush=True)
-            acc, t_log, n_log = {}, time.time(), 0
+            acc, n_acc, t_log, n_log = {}, 0, time.time(), 0
         done = step >= stage.steps or (deadline is not None and time.time() > deadline)
         if step % opts.eval_every == 0 or done:
             ev = reading_eval(model, opts.eval_samples)
