@@ -68,6 +68,8 @@ def _add_extract(sub) -> None:
                    "the shipped weights)")
     p.add_argument("--render-workers", type=int, default=1,
                    help="render pages in this many processes (default: 1)")
+    p.add_argument("--overlay", metavar="DIR", help="also write a PNG per page with regions, "
+                   "lines and table cells drawn")
     p.add_argument("-j", "--jobs", type=int, default=1,
                    help="documents processed in parallel processes (default: 1)")
     p.add_argument("--timeout", type=float, help="seconds per document; a document over it "
@@ -244,6 +246,10 @@ def cmd_extract(args) -> int:
         f = by_path.get(doc.source.path or "", Path(doc.source.path or doc.source.name))
         summary.add(doc)
         writer.write(doc, names.get(f, f.stem))
+        if args.overlay and doc.pages:
+            from docvlm.overlay import write_overlays
+
+            write_overlays(doc, args.overlay, password=args.password)
         if not args.quiet and not sys.stderr.isatty():
             first = doc.errors[0] if doc.errors else None
             detail = f": {first.code}: {first.message}" if first else ""

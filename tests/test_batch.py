@@ -56,3 +56,19 @@ def test_cli_batch_skip_existing_and_summary(tmp_path):
     r = subprocess.run([DOCVLM, "extract", str(src), "--skip-existing"], capture_output=True,
                        text=True)
     assert r.returncode == 2 and "needs -o" in r.stderr
+
+
+def test_overlay_pngs_show_regions(tmp_path):
+    import cv2
+
+    from docvlm.overlay import write_overlays
+    from docvlm.pipeline import extract
+
+    pdf = make_text_pdf(tmp_path / "a.pdf", pages=2)
+    doc = extract(pdf, mode="text")
+    paths = write_overlays(doc, tmp_path / "ov", dpi=50)
+    assert [p.name for p in paths] == ["a-p1.png", "a-p2.png"]
+    img = cv2.imread(str(paths[0]))
+    assert img.shape[:2] == (round(842 * 50 / 72), round(595 * 50 / 72))
+    b, g, r = img[..., 0].astype(int), img[..., 1].astype(int), img[..., 2].astype(int)
+    assert ((b - r) > 100).sum() > 200  # the blue text-region frames are drawn
