@@ -70,5 +70,5 @@ def test_overlay_pngs_show_regions(tmp_path):
     assert [p.name for p in paths] == ["a-p1.png", "a-p2.png"]
     img = cv2.imread(str(paths[0]))
     assert abs(img.shape[0] - 842 * 50 / 72) <= 1 and abs(img.shape[1] - 595 * 50 / 72) <= 1
-    b, g, r = img[..., 0].astype(int), img[..., 1].astype(int), img[..., 2].astype(int)
+    b, r = img[..., 0].astype(int), img[..., 2].astype(int)
     assert ((b - r) > 100).sum() > 200  # the blue text-region frames are drawn

@@ -116,13 +116,8 @@ def eval_synth(model: DocVLM, n: int, seed: int = 777) -> dict:
         img, frac = _render_clip(p, g.box, lh, TABLE_LINE_PX, pad=4)
         samples.append(Sample(prepare_image(img, cfg, "native", region=frac), "<task_table>"))
         truths.append(g.table)
-    scores, scores_s = [], []
-    for text, t in zip(gen(samples, 512), truths):
-        table, _ = otsl_to_table(text)
-        scores.append(teds(table.to_html(), t.to_html()))
-        scores_s.append(teds(table.to_html(), t.to_html(), structure_only=True))
-    res["table_teds"] = float(np.mean(scores))
-    res["table_teds_s"] = float(np.mean(scores_s))
+    res["table_teds"], res["table_teds_s"] = _teds_of(gen(samples, 512),
+                                                      [t.to_html() for t in truths])
     # key/value on forms, invoices, receipts
     kpages = [make_page(HELDOUT_SEED_BASE + seed * 1000 + 700 + i,
                         ("form", "invoice", "receipt")[i % 3]) for i in range(n)]
@@ -135,6 +130,16 @@ def eval_synth(model: DocVLM, n: int, seed: int = 777) -> dict:
     res.update(gen.speed())
     res["n_per_task"] = n
     return res
+
+
+def _teds_of(otsl_texts: list[str], true_htmls: list[str]) -> tuple[float, float]:
+    """Mean TEDS and TEDS-S of generated OTSL against true HTML tables."""
+    scores, scores_s = [], []
+    for text, html in zip(otsl_texts, true_htmls):
+        pred = otsl_to_table(text)[0].to_html()
+        scores.append(teds(pred, html))
+        scores_s.append(teds(pred, html, structure_only=True))
+    return float(np.mean(scores)), float(np.mean(scores_s))
 
 
 def _kv_str(v) -> str:
@@ -209,13 +214,8 @@ def eval_pubtabnet(model: DocVLM, n: int, data: Path) -> dict:
         img = normalize_text_scale(img, target=TABLE_LINE_PX / TIGHT_TO_GLYPH * 2.83)
         samples.append(Sample(prepare_image(img, model.cfg, "native"), "<task_table>"))
         truths.append(item["html"])
-    scores, scores_s = [], []
-    for text, html in zip(gen(samples, 512), truths):
-        table, _ = otsl_to_table(text)
-        scores.append(teds(table.to_html(), html))
-        scores_s.append(teds(table.to_html(), html, structure_only=True))
-    return {"teds": float(np.mean(scores)), "teds_s": float(np.mean(scores_s)),
-            "n": len(truths), **gen.speed()}
+    t, ts = _teds_of(gen(samples, 512), truths)
+    return {"teds": t, "teds_s": ts, "n": len(truths), **gen.speed()}
 
 
 def evaluate(model: DocVLM, name: str, n: int, data: Path = DEFAULT_DATA) -> dict:

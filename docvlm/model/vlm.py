@@ -191,22 +191,25 @@ class DocVLM(nn.Module):
             boxes.append(bx)
         return torch.cat(tokens), torch.cat(boxes), ctc_loss
 
+    def _column_logits(self, v, feats: torch.Tensor) -> torch.Tensor:
+        """Encoder features of one view, averaged per patch column (kept patches only), ->
+        ``ctc_frames`` byte logits per column: (columns * frames, 257)."""
+        pw = v.pixels.shape[2] // self.cfg.vision.patch_size
+        cols = torch.from_numpy(v.patch_idx).to(feats.device) % pw
+        summed = torch.zeros(pw, feats.shape[1], device=feats.device, dtype=feats.dtype)
+        summed.index_add_(0, cols, feats)
+        count = torch.bincount(cols, minlength=pw).clamp_min(1).unsqueeze(1)
+        return self.ctc(summed / count).view(pw * self.cfg.ctc_frames, CTC_CLASSES)
+
     def _ctc_loss(self, batch: Batch, patches: list[torch.Tensor]) -> torch.Tensor:
         """Column-pooled encoder features -> per-column byte logits (CTC, Graves 2006)."""
-        p = self.cfg.vision.patch_size
         logps, in_lens, targets, tgt_lens = [], [], [], []
         for v, feats, t in zip(batch.views, patches, batch.ctc_targets):
             if t is None or len(t) == 0:
                 continue
-            pw = v.pixels.shape[2] // p
-            idx = torch.from_numpy(v.patch_idx).to(feats.device)
-            cols = idx % pw
-            summed = torch.zeros(pw, feats.shape[1], device=feats.device, dtype=feats.dtype)
-            summed.index_add_(0, cols, feats)
-            count = torch.bincount(cols, minlength=pw).clamp_min(1).unsqueeze(1)
-            logits = self.ctc(summed / count).view(pw * self.cfg.ctc_frames, CTC_CLASSES)
+            logits = self._column_logits(v, feats)
             logps.append(logits.log_softmax(-1))
-            in_lens.append(pw * self.cfg.ctc_frames)
+            in_lens.append(logits.shape[0])
             targets.append(torch.tensor(list(t), dtype=torch.long) + 1)
             tgt_lens.append(len(t))
         T = max(in_lens)
@@ -219,15 +222,9 @@ class DocVLM(nn.Module):
     def ctc_decode(self, batch: Batch) -> list[str]:
         """Greedy CTC transcription of each view (the reading head's own output)."""
         assert self.ctc is not None, "this model has no reading head"
-        p = self.cfg.vision.patch_size
         out = []
         for v, feats in zip(batch.views, self.tower(batch.views)):
-            pw = v.pixels.shape[2] // p
-            cols = torch.from_numpy(v.patch_idx).to(feats.device) % pw
-            summed = torch.zeros(pw, feats.shape[1], device=feats.device, dtype=feats.dtype)
-            summed.index_add_(0, cols, feats)
-            count = torch.bincount(cols, minlength=pw).clamp_min(1).unsqueeze(1)
-            best = self.ctc(summed / count).view(-1, CTC_CLASSES).argmax(-1).tolist()
+            best = self._column_logits(v, feats).argmax(-1).tolist()
             chars, prev = [], 0
             for c in best:
                 if c != prev and c != 0:
