@@ -68,6 +68,8 @@ def _add_extract(sub) -> None:
                    "the shipped weights)")
     p.add_argument("--render-workers", type=int, default=1,
                    help="render pages in this many processes (default: 1)")
+    p.add_argument("--schema", metavar="SCHEMA", help="extract these fields instead of the "
+                   "document: a JSON Schema file or a pydantic model as module:Class")
     p.add_argument("--overlay", metavar="DIR", help="also write a PNG per page with regions, "
                    "lines and table cells drawn")
     p.add_argument("-j", "--jobs", type=int, default=1,
@@ -222,6 +224,8 @@ def cmd_extract(args) -> int:
                           render_workers=args.render_workers, mode=args.mode,
                           model=args.model)
     files, problems = expand_inputs(args.paths)
+    if args.schema:
+        return _extract_fields(files, problems, args, opts)
     if args.skip_existing and not args.out:
         raise errors.UsageError("--skip-existing needs -o FOLDER")
     writer = _Writer(args, len(files) + len(problems))
@@ -264,6 +268,36 @@ def cmd_extract(args) -> int:
     if statuses == {Status.FAILURE}:
         return EXIT_FAILURE
     return EXIT_PARTIAL
+
+
+def _extract_fields(files, problems, args, opts) -> int:
+    """``--schema``: one fields object per input (JSON Lines for several)."""
+    import json
+
+    from docvlm.fields import extract_fields, load_schema
+
+    schema = load_schema(args.schema)  # a bad schema is a usage error before any work
+    results, failed = [], 0
+    for p in problems:
+        results.append({"file": p.file, "error": p.to_item().model_dump()})
+        failed += 1
+    for f in files:
+        try:
+            results.append({"file": str(f), **extract_fields(f, schema, options=opts)})
+        except errors.UsageError:
+            raise
+        except errors.DocvlmError as e:
+            results.append({"file": str(f), "error": e.to_item().model_dump()})
+            failed += 1
+    text = (json.dumps(results[0], indent=2, ensure_ascii=False) if len(results) == 1 else
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in results)) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if failed == len(results):
+        return EXIT_FAILURE
+    return EXIT_PARTIAL if failed else EXIT_OK
 
 
 def cmd_train(args) -> int:

@@ -1,0 +1,255 @@
+"""Form extraction: the fields a user's schema asks for, typed, with confidence and provenance.
+
+``extract_fields(path, schema)`` takes a JSON Schema (a dict, a ``.json`` file) or a pydantic
+model (a class, or ``"module:Class"``) describing an object of the wanted fields. For each
+field it tries, in order:
+
+1. AcroForm: a PDF form field whose name matches (values typed into the PDF, exact);
+2. the model: the ``<task_json>`` task on the page (when a model is installed);
+3. the text layer: a line that starts with the field's label (its title or name) followed
+   by the value, on born-digital pages.
+
+Values are coerced to the schema's type (numbers from amounts such as ``1,234.50``, booleans
+from checkboxes, ISO dates from common date formats). A field not found is ``null`` with a
+reason, never invented; the result validates against the schema.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from docvlm import errors
+from docvlm.ingest import open_document
+from docvlm.pipeline import ExtractOptions, extract
+from schemas import Box
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%m/%d/%Y", "%m/%d/%y", "%d.%m.%Y",
+                "%d-%m-%Y", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d %B, %Y")
+
+
+@dataclass
+class FieldSpec:
+    name: str
+    title: str
+    type: str  # string | number | integer | boolean
+    format: str | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        return list(dict.fromkeys([self.title, self.name.replace("_", " ")]))
+
+
+def load_schema(schema: Any) -> dict:
+    """A JSON Schema dict from a dict, a path to a .json file, a pydantic model class or a
+    ``'module:Class'`` string."""
+    if isinstance(schema, dict):
+        return schema
+    if isinstance(schema, str | Path) and Path(schema).suffix == ".json":
+        p = Path(schema)
+        if not p.exists():
+            raise errors.UsageError("schema file not found", file=p)
+        try:
+            return json.loads(p.read_text())
+        except json.JSONDecodeError as e:
+            raise errors.UsageError(f"schema is not valid JSON: {e}", file=p) from None
+    if isinstance(schema, str) and ":" in schema:
+        mod, _, cls = schema.partition(":")
+        try:
+            schema = getattr(importlib.import_module(mod), cls)
+        except (ImportError, AttributeError) as e:
+            raise errors.UsageError(f"cannot import {mod}:{cls}: {e}") from None
+    if hasattr(schema, "model_json_schema"):
+        return schema.model_json_schema()
+    raise errors.UsageError(f"not a schema: {schema!r} (expected a JSON Schema file, a dict, "
+                            "a pydantic model or 'module:Class')")
+
+
+def field_specs(schema: dict) -> list[FieldSpec]:
+    props = schema.get("properties")
+    if schema.get("type", "object") != "object" or not isinstance(props, dict) or not props:
+        raise errors.UsageError("the schema must describe an object with properties")
+    out = []
+    for name, p in props.items():
+        types = p.get("type", "string")
+        if isinstance(types, list):
+            types = next((t for t in types if t != "null"), "string")
+        if "anyOf" in p:  # pydantic's Optional[...]
+            types = next((a.get("type") for a in p["anyOf"] if a.get("type") != "null"),
+                         "string")
+            p = {**p, **next((a for a in p["anyOf"] if a.get("type") != "null"), {})}
+        out.append(FieldSpec(name, p.get("title") or name.replace("_", " ").title(), types,
+                             p.get("format")))
+    return out
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+def coerce(value: Any, spec: FieldSpec) -> tuple[Any, str | None]:
+    """(typed value, None) or (None, reason it cannot be typed)."""
+    if value is None:
+        return None, "empty"
+    if spec.type == "boolean":
+        if isinstance(value, bool):
+            return value, None
+        v = str(value).strip().lower()
+        if v in ("true", "yes", "y", "x", "on", "1", "checked", "✓", "☒"):
+            return True, None
+        if v in ("false", "no", "n", "off", "0", "unchecked", "", "☐"):
+            return False, None
+        return None, f"not a yes/no value: {value!r}"
+    if spec.type in ("number", "integer"):
+        m = re.search(r"-?\d[\d,. ]*", str(value))
+        if not m:
+            return None, f"no number in {value!r}"
+        num = m.group(0).replace(" ", "").rstrip(".,")
+        if "," in num and "." in num:
+            num = num.replace(",", "") if num.rfind(".") > num.rfind(",") else \
+                num.replace(".", "").replace(",", ".")
+        elif "," in num:
+            num = num.replace(",", ".") if len(num.split(",")[-1]) == 2 else num.replace(",", "")
+        try:
+            x = float(num)
+        except ValueError:
+            return None, f"no number in {value!r}"
+        return (int(x) if spec.type == "integer" else x), None
+    text = " ".join(str(value).split())
+    if spec.format == "date":
+        for fmt in DATE_FORMATS:
+            try:
+                return datetime.strptime(text, fmt).date().isoformat(), None
+            except ValueError:
+                continue
+        return None, f"not a date: {value!r}"
+    return text, None
+
+
+@dataclass
+class Found:
+    value: Any
+    confidence: float
+    source: str
+    page: int | None = None
+    box: Box | None = None
+    text: str | None = None
+
+
+def _acroform(path: Path, password: str | None) -> dict[str, Found]:
+    out: dict[str, Found] = {}
+    with open_document(path, password=password, digest=False) as doc:
+        if doc.pdf is None or not doc.pdf.is_form_pdf:
+            return out
+        for page in doc.pdf:
+            for w in page.widgets() or []:
+                name = w.field_name or ""
+                value = w.field_value
+                if w.field_type_string in ("CheckBox", "RadioButton"):
+                    value = value not in (None, "", "Off", False)
+                r = w.rect * page.rotation_matrix
+                out[_norm(name)] = Found(value, 1.0, "acroform", page.number + 1, Box(
+                    page=page.number + 1, x0=round(r.x0, 2), y0=round(r.y0, 2),
+                    x1=round(r.x1, 2), y1=round(r.y1, 2)), str(w.field_value))
+    return out
+
+
+def _from_text_layer(doc, spec: FieldSpec):
+    """Candidates from lines that start with the field's label: the rest of the line, the
+    nearest text to its right on the same baseline (values set in their own column), and the
+    next line (labels above their values)."""
+    for page in doc.pages:
+        lines = [ln for r in page.regions for ln in r.lines]
+        for i, ln in enumerate(lines):
+            for label in spec.labels:
+                m = re.match(rf"\s*{re.escape(label)}(?![a-z0-9])\s*[:#]?\s*(.*)$", ln.text,
+                             re.I)
+                if not m:
+                    continue
+                if m.group(1).strip():
+                    yield Found(m.group(1).strip(), 0.9, "text-layer", page.number, ln.box,
+                                ln.text)
+                cy = (ln.box.y0 + ln.box.y1) / 2
+                right = [o for o in lines if o is not ln and o.box.x0 >= ln.box.x1 - 1
+                         and o.box.y0 <= cy <= o.box.y1]
+                if right:
+                    o = min(right, key=lambda o: o.box.x0)
+                    yield Found(o.text.strip(), 0.85, "text-layer", page.number, o.box, o.text)
+                if i + 1 < len(lines):
+                    o = lines[i + 1]
+                    yield Found(o.text.strip(), 0.7, "text-layer", page.number, o.box, o.text)
+
+
+def extract_fields(path: str | Path, schema: Any, *, password: str | None = None,
+                   options: ExtractOptions | None = None) -> dict:
+    """``{"values": {...}, "fields": {name: {value, confidence, source, page, box, text,
+    reason}}}``; ``values`` validates against the schema (missing fields are null)."""
+    import jsonschema
+
+    path = Path(path)
+    js = load_schema(schema)
+    specs = field_specs(js)
+    opts = options or ExtractOptions(password=password)
+    doc = extract(path, opts)
+    if doc.status.value == "failure":
+        e = doc.errors[0]
+        raise errors.DocvlmError(e.message, file=path, page=e.page, stage=e.stage)
+    acro = _acroform(path, opts.password) if doc.source.format == "pdf" else {}
+    model_vals = _from_model(path, doc, specs, opts)
+    values, fields = {}, {}
+    for spec in specs:
+        cands = [c for c in (acro.get(_norm(spec.name)) or acro.get(_norm(spec.title)),
+                             model_vals.get(spec.name)) if c]
+        cands += list(_from_text_layer(doc, spec))
+        chosen, reason = None, "not found in the form fields, the model output or the text"
+        for c in cands:
+            v, why = coerce(c.value, spec)
+            if why is None:
+                chosen = c
+                chosen.value = v
+                break
+            reason = f"found {c.value!r} ({c.source}) but {why}"
+        values[spec.name] = chosen.value if chosen else None
+        fields[spec.name] = ({"value": chosen.value, "confidence": chosen.confidence,
+                              "source": chosen.source, "page": chosen.page,
+                              "box": chosen.box.model_dump() if chosen.box else None,
+                              "text": chosen.text, "reason": None} if chosen else
+                             {"value": None, "confidence": 0.0, "source": None, "page": None,
+                              "box": None, "text": None, "reason": reason})
+    nullable = {**js, "properties": {k: {"anyOf": [v, {"type": "null"}]}
+                                     for k, v in js["properties"].items()}}
+    nullable.pop("required", None)
+    jsonschema.validate(values, nullable)
+    return {"values": values, "fields": fields, "document": {
+        "name": doc.source.name, "sha256": doc.source.sha256, "status": doc.status.value}}
+
+
+def _from_model(path: Path, doc, specs: list[FieldSpec], opts: ExtractOptions
+                ) -> dict[str, Found]:
+    """The model's ``<task_json>`` answer on the first page, when a model is installed."""
+    from docvlm.pipeline import _model_for
+
+    model = _model_for(opts) if opts.mode != "text" else None
+    if model is None or not doc.pages:
+        return {}
+    from docvlm.model.processor import Sample, collate
+    from docvlm.model.vision import prepare_image
+    from docvlm.render import render_page
+
+    with open_document(path, password=opts.password, digest=False) as od:
+        img = render_page(od, doc.pages[0].number, dpi=110).image
+    keys = [s.title for s in specs]
+    batch = collate(model.tokenizer, [Sample(prepare_image(img, model.cfg, "tiles"),
+                                             "<task_json>" + json.dumps(keys))], left_pad=True)
+    g = model.generate(batch, max_new_tokens=256)[0]
+    try:
+        obj = json.loads(g.text)
+    except json.JSONDecodeError:
+        return {}
+    return {s.name: Found(obj[s.title], round(g.confidence, 4), "vision", doc.pages[0].number)
+            for s in specs if isinstance(obj, dict) and obj.get(s.title) is not None}

@@ -1,0 +1,92 @@
+"""Form extraction against a user's schema: AcroForm values, text-layer labels, typing,
+nulls with reasons, validation."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pymupdf
+import pytest
+from pydantic import BaseModel
+
+from docvlm import errors, extract_fields
+from docvlm.fields import FieldSpec, coerce, load_schema
+
+SCHEMA = {"type": "object", "properties": {
+    "invoice_number": {"type": "string", "title": "Invoice no"},
+    "invoice_date": {"type": "string", "format": "date", "title": "Date"},
+    "total": {"type": "number", "title": "Total"},
+    "paid": {"type": "boolean", "title": "Paid"},
+    "iban": {"type": "string", "title": "IBAN"}}}
+
+
+def acroform_pdf(path: Path) -> Path:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for i, (name, kind, value) in enumerate([
+            ("invoice_number", pymupdf.PDF_WIDGET_TYPE_TEXT, "INV-77"),
+            ("total", pymupdf.PDF_WIDGET_TYPE_TEXT, "1.234,50"),
+            ("paid", pymupdf.PDF_WIDGET_TYPE_CHECKBOX, True)]):
+        w = pymupdf.Widget()
+        w.field_name, w.field_type, w.field_value = name, kind, value
+        w.rect = pymupdf.Rect(100, 100 + 40 * i, 300, 125 + 40 * i)
+        page.add_widget(w)
+    page.insert_text((100, 300), "Date: 14 March 2026", fontsize=11)
+    page.insert_text((100, 320), "Date of birth: 01/02/1990", fontsize=11)
+    doc.save(path)
+    return path
+
+
+def test_acroform_values_text_labels_types_and_nulls(tmp_path):
+    out = extract_fields(acroform_pdf(tmp_path / "f.pdf"), SCHEMA, options=None)
+    assert out["values"] == {"invoice_number": "INV-77", "invoice_date": "2026-03-14",
+                             "total": 1234.5, "paid": True, "iban": None}
+    f = out["fields"]
+    assert f["invoice_number"]["source"] == "acroform" and f["invoice_number"]["page"] == 1
+    assert f["invoice_number"]["box"]["x0"] == 100
+    assert f["invoice_date"]["source"] == "text-layer"
+    assert f["invoice_date"]["text"] == "Date: 14 March 2026"  # not "Date of birth"
+    assert f["iban"]["value"] is None and "not found" in f["iban"]["reason"]
+
+
+@pytest.mark.parametrize("value,kind,fmt,expected", [
+    ("1,234.50", "number", None, 1234.5), ("1.234,50", "number", None, 1234.5),
+    ("RM 9.00", "number", None, 9.0), ("12", "integer", None, 12), ("x", "boolean", None, True),
+    ("Off", "boolean", None, False), ("05/01/17", "string", "date", "2017-01-05"),
+    ("Mar 4, 2025", "string", "date", "2025-03-04"), ("  a   b ", "string", None, "a b")])
+def test_coerce(value, kind, fmt, expected):
+    assert coerce(value, FieldSpec("f", "F", kind, fmt)) == (expected, None)
+
+
+def test_coerce_refuses_what_it_cannot_type():
+    assert coerce("soon", FieldSpec("d", "D", "string", "date"))[0] is None
+    assert coerce("n/a", FieldSpec("t", "T", "number"))[1].startswith("no number")
+
+
+def test_pydantic_models_and_bad_schemas(tmp_path):
+    class Receipt(BaseModel):
+        total: float | None = None
+        company: str | None = None
+
+    assert set(load_schema(Receipt)["properties"]) == {"total", "company"}
+    with pytest.raises(errors.UsageError, match="cannot import"):
+        load_schema("nope.module:Thing")
+    bad = tmp_path / "s.json"
+    bad.write_text("{not json")
+    with pytest.raises(errors.UsageError, match="not valid JSON"):
+        load_schema(bad)
+
+
+def test_cli_schema_flag(tmp_path):
+    pdf = acroform_pdf(tmp_path / "f.pdf")
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps(SCHEMA))
+    docvlm = str(Path(sys.executable).with_name("docvlm"))
+    r = subprocess.run([docvlm, "extract", str(pdf), "--schema", str(schema), "--mode", "text"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["values"]["total"] == 1234.5
+    r = subprocess.run([docvlm, "extract", str(pdf), "--schema", str(tmp_path / "none.json")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "schema file not found" in r.stderr
