@@ -145,6 +145,18 @@ def _add_eval(sub) -> None:
     p.set_defaults(func=cmd_eval)
 
 
+def _add_export(sub) -> None:
+    p = sub.add_parser(
+        "export", help="copy a trained model's weights (no optimizer state) for shipping",
+        description="Write config.json, tokenizer.json and model.safetensors of a model, in "
+                    "bfloat16 or float16 by default (half the size; loaded back as float32), "
+                    "plus the run's stage and metrics as the recipe record.")
+    p.add_argument("--model", required=True, metavar="DIR", help="model folder (run/best)")
+    p.add_argument("--out", required=True, metavar="DIR", help="destination folder")
+    p.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), default="bfloat16")
+    p.set_defaults(func=cmd_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="docvlm", description="OCR-free document understanding: PDFs and "
                      "scans to structured JSON.")
@@ -154,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_schema(sub)
     _add_train(sub)
     _add_eval(sub)
+    _add_export(sub)
     return parser
 
 
@@ -345,6 +358,28 @@ def cmd_eval(args) -> int:
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    import shutil
+
+    import torch
+
+    from docvlm.model.vlm import DocVLM
+
+    model = DocVLM.load(args.model)
+    out = model.save(args.out, dtype=getattr(torch, args.dtype))
+    run = Path(args.model).parent
+    for name in ("stage.json",):
+        for src in (Path(args.model) / name, run / "last" / name):
+            if src.exists():
+                shutil.copy(src, out / name)
+                break
+    if (run / "metrics.jsonl").exists():
+        shutil.copy(run / "metrics.jsonl", out / "metrics.jsonl")
+    size = (out / "model.safetensors").stat().st_size
+    print(f"{out}: model.safetensors {size / 2**20:.1f} MiB ({args.dtype})")
     return EXIT_OK
 
 

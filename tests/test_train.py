@@ -71,3 +71,18 @@ def test_next_stage_starts_from_previous_weights(tmp_path):
     torch.testing.assert_close(r.tower.siglip.embeddings.patch_embedding.weight,
                                a.tower.siglip.embeddings.patch_embedding.weight)  # frozen
     assert not torch.equal(r.projector.fc1.weight, a.projector.fc1.weight)  # trained
+
+
+def test_export_writes_half_size_weights_with_the_recipe(tmp_path):
+    from docvlm.cli import main
+
+    train(opts(tmp_path / "r", steps=2))
+    assert main(["export", "--model", str(tmp_path / "r" / "last"), "--out",
+                 str(tmp_path / "x")]) == 0
+    full = (tmp_path / "r" / "last" / "model.safetensors").stat().st_size
+    half = (tmp_path / "x" / "model.safetensors").stat().st_size
+    assert half < 0.6 * full
+    assert json.loads((tmp_path / "x" / "stage.json").read_text())["name"] == "reading"
+    a, b = DocVLM.load(tmp_path / "r" / "last"), DocVLM.load(tmp_path / "x")
+    torch.testing.assert_close(a.projector.fc1.weight, b.projector.fc1.weight, rtol=1e-2,
+                               atol=1e-2)
