@@ -127,7 +127,7 @@ def _add_train(sub) -> None:
 
 
 def _add_eval(sub) -> None:
-    from docvlm.eval.run import SETS
+    from docvlm.eval import SETS
 
     p = sub.add_parser(
         "eval", help="measure a model on held-out synthetic or real evaluation sets",

@@ -12,7 +12,6 @@ Dolphin and MinerU 2.5 do), and the anchored mode that takes exact text from a P
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +25,7 @@ from schemas import Box, Line, Region, RegionLabel, Source, Table, TableCell, Wo
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL_DIR = Path(__file__).parent / "weights" / "small"
 NO_TEXT = {RegionLabel.FIGURE, RegionLabel.CHECKBOX}
-
-
-def default_model_path() -> Path | None:
-    """``$DOCVLM_MODEL`` or the shipped weights, when present."""
-    env = os.environ.get("DOCVLM_MODEL")
-    if env:
-        return Path(env)
-    return DEFAULT_MODEL_DIR if (DEFAULT_MODEL_DIR / "model.safetensors").exists() else None
-
 
 _loaded: dict[str, DocVLM] = {}
 

@@ -9,6 +9,7 @@ or failure. Raising is reserved for usage errors (bad options).
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,16 @@ def _internal(e: Exception, path: Path, page: int | None, stage: str) -> ErrorIt
 
 
 MODES = ("auto", "vision", "anchored", "text")
+DEFAULT_MODEL_DIR = Path(__file__).parent / "weights" / "small"
+
+
+def default_model_path() -> Path | None:
+    """``$DOCVLM_MODEL`` or the shipped weights, when present (no torch import here: the
+    text-layer path must start fast)."""
+    env = os.environ.get("DOCVLM_MODEL")
+    if env:
+        return Path(env)
+    return DEFAULT_MODEL_DIR if (DEFAULT_MODEL_DIR / "model.safetensors").exists() else None
 
 
 def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
@@ -97,14 +108,14 @@ def _model_for(opts: ExtractOptions):
         raise errors.UsageError(f"unknown mode {opts.mode!r}; choose from {MODES}")
     if opts.mode == "text":
         return None
-    from docvlm.passes import default_model_path, load_model
-
     path = opts.model or default_model_path()
     if path is None:
         if opts.mode in ("vision", "anchored"):
             raise errors.UsageError(f"--mode {opts.mode} needs a model: pass --model DIR or "
                                     "set DOCVLM_MODEL (no shipped weights in this install)")
         return None
+    from docvlm.passes import load_model
+
     return load_model(path)
 
 

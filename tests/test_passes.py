@@ -95,7 +95,7 @@ def test_vision_mode_without_a_model_is_a_usage_error(tmp_path, monkeypatch):
     r = subprocess.run([str(Path(sys.executable).with_name("docvlm")), "extract", str(pdf),
                         "--mode", "vision"], capture_output=True, text=True,
                        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
-    from docvlm.passes import default_model_path
+    from docvlm.pipeline import default_model_path
 
     if default_model_path() is None:
         assert r.returncode == 2 and "needs a model" in r.stderr

@@ -31,3 +31,15 @@ def test_docvlm_never_imports_celery_or_workers():
     for path in (REPO / "docvlm").rglob("*.py"):
         src = path.read_text()
         assert not re.search(r"^\s*(import|from)\s+(celery|workers)\b", src, re.M), path
+
+
+def test_text_layer_extraction_does_not_import_torch(tmp_path):
+    """The CLI's text path starts fast: no torch/transformers import without a model."""
+    code = ("import sys, docvlm.cli as c; "
+            f"rc = c.main(['extract', {str(REPO / 'samples' / 'invoice.pdf')!r}, '-q', "
+            f"'-o', {str(tmp_path / 'o.json')!r}]); "
+            "assert rc == 0, rc; "
+            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr

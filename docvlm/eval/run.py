@@ -34,7 +34,6 @@ from docvlm.train.data import sample_rng
 
 log = logging.getLogger(__name__)
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "eval"
-SETS = ("synth-heldout", "sroie", "funsd", "pubtabnet")
 
 
 class Generator:
