@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "scans to structured JSON.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.commands = sub  # so outer layers (workers.cli) can add their commands
     _add_extract(sub)
     _add_schema(sub)
     _add_train(sub)
@@ -392,7 +393,11 @@ def cmd_schema(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    return run(build_parser(), argv)
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parse and dispatch, mapping errors to exit codes (never a traceback)."""
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
                         format="%(levelname)s %(name)s: %(message)s")

@@ -28,7 +28,7 @@ class JobStatus(StrEnum):
 class JobOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["auto", "vision", "anchored"] = "auto"
+    mode: Literal["auto", "vision", "anchored", "text"] = "auto"
     pages: str | None = Field(None, description="page ranges, e.g. '1-3,7'")
     dpi: int = Field(200, ge=36, le=1200)
     password: str | None = None

@@ -31,4 +31,7 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
+    # One named queue, so tests and deployments sharing a Redis do not mix their tasks.
+    task_default_queue=settings.queue,
+    worker_hijack_root_logger=False,
 )

@@ -1,29 +1,64 @@
-"""Thin Celery tasks: validate input, call the library, write results atomically."""
+"""Thin Celery tasks: arguments are ids and page numbers (never objects); the work is in
+``workers.jobs``. A batch is idempotent, so late acknowledgement with redelivery is safe."""
 
 from __future__ import annotations
 
+import logging
 import os
-from pathlib import Path
 
-from docvlm.output import to_json
-from docvlm.pipeline import ExtractOptions, extract
+import redis
+from celery.exceptions import SoftTimeLimitExceeded
+
 from workers.app import app, settings
+from workers.jobs import finalize, run_batch
+from workers.store import Batch, Store
+
+log = logging.getLogger(__name__)
+_store: Store | None = None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temp file then rename, so a reader never sees half a result."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def get_store() -> Store:
+    """One Redis connection pool per worker process."""
+    global _store
+    if _store is None:
+        _store = Store(redis.Redis.from_url(settings.redis_url), settings.result_dir)
+    return _store
 
 
-@app.task(name="docvlm.extract_document")
-def extract_document(path: str, result_name: str, pages: str | None = None,
-                     password: str | None = None) -> str:
-    """Extract one document into ``<result_dir>/<result_name>.json``; skip when present."""
-    out = Path(settings.result_dir) / f"{result_name}.json"
-    if not out.exists():  # idempotent: a redelivered task does not redo finished work
-        doc = extract(path, ExtractOptions(pages=pages, password=password))
-        write_atomic(out, to_json(doc))
-    return str(out)
+# Retry only what is transient (Redis unreachable for a moment, a shared volume hiccup);
+# a corrupt or encrypted file is not an exception here: it is recorded in the Document.
+TRANSIENT = (redis.ConnectionError, redis.TimeoutError, BlockingIOError, InterruptedError)
+
+
+@app.task(name="docvlm.process_batch", bind=True, autoretry_for=TRANSIENT, retry_backoff=2,
+          retry_backoff_max=60, retry_jitter=True, max_retries=5, acks_late=True)
+def process_batch(self, job_id: str, doc: int, first: int, last: int) -> str:
+    on_page = _test_slowdown(job_id, doc)
+    try:
+        return run_batch(get_store(), Batch(job_id, doc, first, last), on_page=on_page)
+    except SoftTimeLimitExceeded:
+        log.error("batch %s/%d %d-%d over the soft time limit", job_id, doc, first, last)
+        raise
+
+
+def _test_slowdown(job_id: str, doc: int):
+    """Fault-injection hook for the test suite: with DOCVLM_TEST_SLOW_PAGE_S set, pages of
+    documents whose name contains DOCVLM_TEST_SLOW_MATCH take that long, so a test can kill
+    or cancel a busy worker. Unset in production: returns None."""
+    secs = os.environ.get("DOCVLM_TEST_SLOW_PAGE_S")
+    match = os.environ.get("DOCVLM_TEST_SLOW_MATCH", "slow")
+    if not secs:
+        return None
+    job = get_store().load(job_id)
+    if job is None or match not in job.documents[doc].name:
+        return None
+    import time
+
+    return lambda _page: time.sleep(float(secs))
+
+
+@app.task(name="docvlm.finalize", autoretry_for=TRANSIENT, retry_backoff=2, max_retries=5,
+          acks_late=True)
+def finalize_job(job_id: str) -> str | None:
+    job = finalize(get_store(), job_id)
+    return job.status.value if job else None
