@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,15 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, make_text_pdf
+from workers.local import RedisServer, Worker, free_port
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-PORT = _free_port()
+PORT = free_port()
 TMP = Path(tempfile.mkdtemp(prefix="docvlm-workers-"))
 ENV = {
     "DOCVLM_REDIS_URL": f"redis://127.0.0.1:{PORT}/0",
@@ -46,62 +39,6 @@ pytestmark = pytest.mark.skipif(REDIS_SERVER is None,
                                 reason="redis-server missing: scripts/setup.sh installs it")
 
 
-class RedisServer:
-    """A redis-server with append-only persistence in its own folder."""
-
-    def __init__(self, port: int, folder: Path) -> None:
-        self.port, self.folder = port, folder
-        folder.mkdir(parents=True, exist_ok=True)
-        self.proc = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
-             str(self.folder), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-             "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
-
-        for _ in range(100):
-            try:
-                redis.Redis(port=self.port).ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM: redis flushes the append-only file and exits
-            self.proc.wait(10)
-
-
-class Worker:
-    def __init__(self, name: str, concurrency: int = 1) -> None:
-        self.log = TMP / f"{name}.log"
-        self.proc = subprocess.Popen(
-            [DOCVLM, "worker", "--concurrency", str(concurrency), "--hostname",
-             f"{name}@%h", "--loglevel", "INFO"], env={**os.environ, **ENV},
-            stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 90
-        while "ready." not in self.log.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker {name} did not start:\n{self.log.read_text()}")
-            time.sleep(0.2)
-
-    def children(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
-                             text=True).stdout
-        return [int(x) for x in out.split()]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def redis_server():
     server = RedisServer(PORT, TMP / "redis")
@@ -112,7 +49,7 @@ def redis_server():
 
 @pytest.fixture(scope="module")
 def workers(redis_server):
-    ws = [Worker("w1"), Worker("w2")]
+    ws = [Worker(n, TMP / f"{n}.log", ENV) for n in ("w1", "w2")]
     yield ws
     for w in ws:
         w.stop()
@@ -138,7 +75,7 @@ def test_redis_restart_keeps_accepted_jobs(redis_server, client):
     jobs = [client.submit([f]) for f in files]
     redis_server.stop()
     redis_server.start()
-    w = Worker("w3")
+    w = Worker("w3", TMP / "w3.log", ENV)
     try:
         finished = [client.wait(j.id, timeout=120) for j in jobs]
     finally:
@@ -222,6 +159,19 @@ def test_upload_size_limit_is_a_clear_413(workers, monkeypatch):
     r = TestClient(app).post("/v1/jobs", files=[("files", ("a.pdf", b"%PDF-1.4" + b"0" * 100,
                                                             "application/pdf"))])
     assert r.status_code == 413 and "MAX_UPLOAD_MB" in r.json()["detail"]
+
+
+def test_page_limit_is_a_clear_422(workers, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from workers.api import app
+    from workers.app import settings
+
+    monkeypatch.setattr(settings, "max_pages", 1)
+    pdf = make_text_pdf(docs_dir("limit") / "two.pdf", pages=2)
+    r = TestClient(app).post("/v1/jobs", files=[("files", ("two.pdf", pdf.read_bytes(),
+                                                            "application/pdf"))])
+    assert r.status_code == 422 and "page limit" in r.json()["detail"]
 
 
 def test_fifty_documents_two_workers_every_page_once(workers, client):

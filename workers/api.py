@@ -59,6 +59,13 @@ def _submit(paths: list[Path], options: JobOptions) -> JSONResponse:
     except redis.RedisError as e:
         raise HTTPException(503, f"queue unavailable: {e}") from None
     metrics.JOBS_SUBMITTED.inc()
+    refused = [e for d in job.documents for e in d.errors
+               if e.code in ("too_many_pages", "file_too_large", "image_too_large")]
+    if refused and all(d.status.value == "failed" for d in job.documents):
+        # every document is over a limit: say so now rather than with a failed job later
+        raise HTTPException(413 if refused[0].code != "too_many_pages" else 422,
+                            "; ".join(f"{Path(e.file or '').name}: {e.message}"
+                                      for e in refused))
     return _accepted(job)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import redis
 
 from docvlm import errors
+from docvlm.ingest import Limits
 from schemas import Document, Job, JobOptions
 from workers.app import settings
 from workers.jobs import plan
@@ -25,7 +26,8 @@ def submit(paths: list[str | Path], options: JobOptions | None = None, *,
     from workers.tasks import finalize_job, process_batch
 
     st = st or store()
-    job, batches = plan(st, [Path(p) for p in paths], options or JobOptions())
+    limits = Limits(max_pages=settings.max_pages)
+    job, batches = plan(st, [Path(p) for p in paths], options or JobOptions(), limits=limits)
     for b in batches:
         process_batch.apply_async((job.id, b.doc, b.first, b.last), queue=settings.queue)
     if not batches:  # nothing to process (every document failed validation)

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from docvlm import errors
-from docvlm.ingest import open_document, parse_page_ranges
+from docvlm.ingest import DEFAULT_LIMITS, Limits, open_document, parse_page_ranges
 from docvlm.pipeline import ExtractOptions, extract
 from schemas import Document, ErrorItem, Job, JobDocument, JobOptions, JobStatus, Status
 from workers.store import Batch, Store, now, write_atomic
@@ -41,8 +41,8 @@ def _runs(numbers: list[int], size: int) -> list[tuple[int, int]]:
     return out
 
 
-def plan(store: Store, paths: list[Path], options: JobOptions, batch_pages: int = BATCH_PAGES
-         ) -> tuple[Job, list[Batch]]:
+def plan(store: Store, paths: list[Path], options: JobOptions, batch_pages: int = BATCH_PAGES,
+         limits: Limits = DEFAULT_LIMITS) -> tuple[Job, list[Batch]]:
     """Validate every document (a bad one is recorded as failed with its typed error), cut
     the good ones into batches, write the plan file and the job record."""
     job_id = uuid.uuid4().hex
@@ -52,7 +52,8 @@ def plan(store: Store, paths: list[Path], options: JobOptions, batch_pages: int 
     for i, path in enumerate(paths):
         doc = JobDocument(name=Path(path).name, path=str(path))
         try:
-            with open_document(path, password=options.password, digest=False) as d:
+            with open_document(path, password=options.password, digest=False,
+                               limits=limits) as d:
                 numbers, outside = parse_page_ranges(options.pages, d.page_count)
             doc.errors += [errors.PageOutOfRangeError(
                 f"requested page {n} of {len(numbers) + len(outside)}", file=path, page=n

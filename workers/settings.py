@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     max_tasks_per_child: int = 200  # recycle workers to bound leaks in native libraries
     max_memory_per_child_mb: int = 3000
     max_upload_mb: int = 100  # HTTP uploads per job
+    max_pages: int = 2000  # per document; more is refused (HTTP 422 when nothing is left)
 
 
 def get_settings() -> Settings:

@@ -8,6 +8,7 @@ import os
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
 
 from workers.app import app, settings
 from workers.jobs import finalize, run_batch
@@ -23,6 +24,20 @@ def get_store() -> Store:
     if _store is None:
         _store = Store(redis.Redis.from_url(settings.redis_url), settings.result_dir)
     return _store
+
+
+@worker_process_init.connect
+def _load_model_once(**_) -> None:
+    """Load the model when a pool process starts, not on its first page."""
+    if settings.model_path:
+        os.environ["DOCVLM_MODEL"] = settings.model_path
+    from docvlm.pipeline import default_model_path
+
+    path = default_model_path()
+    if path is not None:
+        from docvlm.passes import load_model
+
+        load_model(path)
 
 
 # Retry only what is transient (Redis unreachable for a moment, a shared volume hiccup);
