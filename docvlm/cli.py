@@ -15,7 +15,7 @@ from pathlib import Path
 from docvlm import errors
 from docvlm.batch import Summary, run_batch
 from docvlm.ingest import Limits, expand_inputs, parse_page_ranges
-from docvlm.output import to_json, to_markdown
+from docvlm.output import to_html, to_json, to_markdown
 from docvlm.pipeline import ExtractOptions
 from docvlm.render import BACKENDS, DEFAULT_DPI
 from schemas import Document, SourceFile, Status
@@ -40,8 +40,9 @@ def _add_extract(sub) -> None:
     p.add_argument("-o", "--out", metavar="OUT",
                    help="output file (one input) or folder (one file per input); "
                         "default: standard output (JSON Lines for several inputs)")
-    p.add_argument("--format", choices=("json", "markdown"), default="json",
-                   help="output format (default: json)")
+    p.add_argument("--format", choices=("json", "markdown", "html"), default="json",
+                   help="output format (default: json; JSON Lines on stdout for several "
+                        "inputs)")
     p.add_argument("--pages", metavar="RANGES", help="pages to process, e.g. 1-3,7 or 5-")
     p.add_argument("--dpi", type=float, default=DEFAULT_DPI,
                    help=f"rendering resolution for PDF pages (default: {DEFAULT_DPI})")
@@ -191,8 +192,8 @@ class _Writer:
 
     def __init__(self, args, n_inputs: int) -> None:
         self.args = args
-        self.render = to_markdown if args.format == "markdown" else to_json
-        self.suffix = ".md" if args.format == "markdown" else ".json"
+        self.render = {"markdown": to_markdown, "html": to_html}.get(args.format, to_json)
+        self.suffix = {"markdown": ".md", "html": ".html"}.get(args.format, ".json")
         self.out = Path(args.out) if args.out else None
         self.as_dir = self.out is not None and (n_inputs > 1 or self.out.is_dir()
                                                 or args.out.endswith(("/", "\\")))
@@ -209,7 +210,7 @@ class _Writer:
             if a.format == "json" and self.many:
                 sys.stdout.write(to_json(doc, indent=None) + "\n")
             else:
-                if a.format == "markdown" and self.many:
+                if a.format != "json" and self.many:
                     sys.stdout.write(f"<!-- file: {doc.source.name} -->\n\n")
                 sys.stdout.write(self.render(doc) + ("\n" if a.format == "json" else ""))
             sys.stdout.flush()

@@ -1,6 +1,8 @@
-"""Serialisations of a :class:`schemas.Document`: JSON and Markdown."""
+"""Serialisations of a :class:`schemas.Document`: JSON, Markdown and HTML."""
 
 from __future__ import annotations
+
+import html
 
 from schemas import Document, RegionLabel
 
@@ -34,3 +36,37 @@ def to_markdown(doc: Document) -> str:
         where = f" (page {e.page})" if e.page else ""
         out.append(f"<!-- error{where}: {e.code}: {e.message} -->")
     return "\n\n".join(out) + "\n"
+
+
+def to_html(doc: Document) -> str:
+    """A standalone HTML page: headings, paragraphs, lists and tables (with spans) in reading
+    order, one section per page, each element carrying its box as data attributes."""
+    esc = html.escape
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(doc.source.name)}"
+             "</title></head><body>"]
+    for page in doc.pages:
+        parts.append(f"<section data-page='{page.number}'>")
+        for r in sorted(page.regions, key=lambda r: r.order):
+            b = r.box
+            attrs = (f" data-label='{r.label.value}' data-box='{b.x0},{b.y0},{b.x1},{b.y1}'"
+                     f" data-confidence='{r.confidence}'")
+            if r.label == RegionLabel.TABLE and r.table is not None:
+                parts.append(r.table.to_html().replace("<table>", f"<table{attrs}>", 1))
+            elif not r.text.strip():
+                continue
+            elif r.label == RegionLabel.TITLE:
+                parts.append(f"<h1{attrs}>{esc(' '.join(r.text.split()))}</h1>")
+            elif r.label == RegionLabel.SECTION_HEADER:
+                parts.append(f"<h2{attrs}>{esc(' '.join(r.text.split()))}</h2>")
+            elif r.label == RegionLabel.LIST:
+                items = "".join(f"<li>{esc(ln.lstrip('-*• '))}</li>"
+                                for ln in r.text.splitlines() if ln.strip())
+                parts.append(f"<ul{attrs}>{items}</ul>")
+            else:
+                parts.append(f"<p{attrs}>{'<br>'.join(esc(x) for x in r.text.splitlines())}"
+                             "</p>")
+        parts.append("</section>")
+    for e in doc.errors:
+        parts.append(f"<!-- error (page {e.page}): {esc(e.code)}: {esc(e.message)} -->")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -137,3 +137,10 @@ def test_compose_file_is_valid():
     assert set(services) >= {"redis", "api", "worker"}
     assert all("healthcheck" in s for s in services.values())
     assert "--appendonly" in services["redis"]["command"]
+
+
+def test_html_output_keeps_text_and_boxes():
+    r = run("extract", REPO / "samples" / "invoice.pdf", "--format", "html")
+    assert r.returncode == 0
+    assert r.stdout.startswith("<!doctype html>") and "INV-2026-0147" in r.stdout
+    assert "data-box=" in r.stdout and "data-page='1'" in r.stdout
