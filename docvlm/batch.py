@@ -50,7 +50,8 @@ class Summary:
 
     def line(self) -> str:
         rate = self.pages / self.seconds if self.seconds > 0 else 0.0
-        return (f"{self.documents} documents: {self.ok} ok, {self.partial} partial, "
+        noun = "document" if self.documents == 1 else "documents"
+        return (f"{self.documents} {noun}: {self.ok} ok, {self.partial} partial, "
                 f"{self.failed} failed, {self.skipped} skipped; {self.pages} pages in "
                 f"{self.seconds:.1f} s ({rate:.2f} pages/s)")
 

@@ -50,7 +50,7 @@ def test_cli_batch_skip_existing_and_summary(tmp_path):
     before = (out / "doc0.json").stat().st_mtime_ns
     r = subprocess.run([DOCVLM, "extract", str(src), "-o", str(out), "--skip-existing",
                         "--mode", "text"], capture_output=True, text=True, timeout=300)
-    assert "1 documents: 1 ok, 0 partial, 0 failed, 2 skipped" in r.stderr
+    assert "1 document: 1 ok, 0 partial, 0 failed, 2 skipped" in r.stderr
     assert (out / "doc0.json").stat().st_mtime_ns == before  # not rewritten
     assert json.loads((out / "doc1.json").read_text())["status"] == "success"
     r = subprocess.run([DOCVLM, "extract", str(src), "--skip-existing"], capture_output=True,
