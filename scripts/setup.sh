@@ -2,7 +2,8 @@
 # Set up everything docvlm needs, idempotently: system packages (poppler-utils for the
 # pdf2image backend, docker-compose to validate the compose file), a virtual environment at
 # .venv/ in the repository root, the CPU build of torch 2.13.0 first (a looser requirement would
-# pull a multi-GB CUDA build), then docvlm itself with its test tools.
+# pull a multi-GB CUDA build), then docvlm itself with its test and benchmark tools
+# (Tesseract and RapidOCR are baselines the benchmarks measure docvlm against).
 #
 #   scripts/setup.sh            # then: .venv/bin/docvlm --help
 #
@@ -15,6 +16,7 @@ need_apt=()
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr tesseract-ocr-eng)  # baseline
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
@@ -38,4 +40,4 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(0 if torch.__version__.sta
     "${PIP[@]}" install "torch==2.13.0"
   fi
 fi
-"${PIP[@]}" install -e ".[dev]" 2> >(grep -v "^WARNING: Location" >&2)
+"${PIP[@]}" install -e ".[dev,bench]" 2> >(grep -v "^WARNING: Location" >&2)

@@ -169,36 +169,38 @@ def _read_crops(model: DocVLM, crops: Iterator[tuple[np.ndarray, str]], n: int) 
             "n": len(refs), **gen.speed(), "examples": list(zip(preds[:5], refs[:5]))}
 
 
-def eval_sroie(model: DocVLM, n: int, data: Path) -> dict:
+def sroie_lines(data: Path) -> Iterator[tuple[np.ndarray, str]]:
+    """SROIE ground-truth text lines: (gray crop padded 4 px, text)."""
     root = data / "sroie"
-
-    def crops():
-        for f in sorted((root / "bbox").glob("*.csv")):
-            img = cv2.imread(str(root / "images" / f"{f.stem}.jpg"), cv2.IMREAD_GRAYSCALE)
-            if img is None:
+    for f in sorted((root / "bbox").glob("*.csv")):
+        img = cv2.imread(str(root / "images" / f"{f.stem}.jpg"), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            continue
+        for row in f.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = row.split(",", 8)
+            if len(parts) < 9:
                 continue
-            for row in f.read_text(encoding="utf-8", errors="replace").splitlines():
-                parts = row.split(",", 8)
-                if len(parts) < 9:
-                    continue
-                xs, ys = [float(v) for v in parts[0:8:2]], [float(v) for v in parts[1:8:2]]
-                yield _pad_crop(img, (min(xs), min(ys), max(xs), max(ys))), parts[8]
+            xs, ys = [float(v) for v in parts[0:8:2]], [float(v) for v in parts[1:8:2]]
+            yield _pad_crop(img, (min(xs), min(ys), max(xs), max(ys))), parts[8]
 
-    return _read_crops(model, crops(), n)
+
+def funsd_entities(data: Path) -> Iterator[tuple[np.ndarray, str]]:
+    """FUNSD ground-truth entities: (gray crop padded 4 px, text)."""
+    root = data / "funsd"
+    for f in sorted((root / "annotations").glob("*.json")):
+        img = cv2.imread(str(root / "images" / f"{f.stem}.png"), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            continue
+        for ent in json.loads(f.read_text())["form"]:
+            yield _pad_crop(img, ent["box"]), ent["text"]
+
+
+def eval_sroie(model: DocVLM, n: int, data: Path) -> dict:
+    return _read_crops(model, sroie_lines(data), n)
 
 
 def eval_funsd(model: DocVLM, n: int, data: Path) -> dict:
-    root = data / "funsd"
-
-    def crops():
-        for f in sorted((root / "annotations").glob("*.json")):
-            img = cv2.imread(str(root / "images" / f"{f.stem}.png"), cv2.IMREAD_GRAYSCALE)
-            if img is None:
-                continue
-            for ent in json.loads(f.read_text())["form"]:
-                yield _pad_crop(img, ent["box"]), ent["text"]
-
-    return _read_crops(model, crops(), n)
+    return _read_crops(model, funsd_entities(data), n)
 
 
 def eval_pubtabnet(model: DocVLM, n: int, data: Path) -> dict:
