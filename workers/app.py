@@ -11,10 +11,12 @@ from workers.settings import get_settings
 
 settings = get_settings()
 
-app = Celery("docvlm", broker=settings.redis_url, include=["workers.tasks"])
+app = Celery("docvlm", broker=settings.redis_url, backend=settings.redis_url,
+             include=["workers.tasks"])
 app.conf.update(
-    # Results are files in the result directory, never blobs in Redis.
-    task_ignore_result=True,
+    # The result backend keeps only each task's short outcome ("done", "cancelled") for a
+    # day; documents are files in the result directory, never blobs in Redis.
+    result_expires=24 * 3600,
     # Acknowledge after the task ran, and requeue when the worker process dies, so a crash
     # mid-batch redelivers it. Safe only because tasks are idempotent (see workers.tasks).
     task_acks_late=True,
