@@ -66,7 +66,6 @@ class Generator:
 def eval_synth(model: DocVLM, n: int, seed: int = 777) -> dict:
     from docvlm.synth.degrade import degrade
     from docvlm.synth.pages import HELDOUT_SEED_BASE, make_page
-    from docvlm.train.tasks import _render_clip
 
     cfg = model.cfg
     gen = Generator(model)
@@ -83,7 +82,7 @@ def eval_synth(model: DocVLM, n: int, seed: int = 777) -> dict:
             box = (min(x.box[0] for x in lines), min(x.box[1] for x in lines),
                    max(x.box[2] for x in lines), max(x.box[3] for x in lines))
             lh = float(np.median([x.box[3] - x.box[1] for x in lines]))
-            img, frac = _render_clip(p, box, lh, glyph_target() * TIGHT_TO_GLYPH, pad=3)
+            img, frac = p.render_clip(box, lh, glyph_target() * TIGHT_TO_GLYPH, pad=3)
             if degraded:
                 img, _ = degrade(img, r, strength=1.0, rotate_max=0.4)
             refs.append("\n".join(x.text for x in lines))
@@ -112,7 +111,7 @@ def eval_synth(model: DocVLM, n: int, seed: int = 777) -> dict:
     for p in tpages:
         g = next(g for g in p.regions if g.table is not None)
         lh = float(np.median([x.box[3] - x.box[1] for x in g.lines])) if g.lines else 10.0
-        img, frac = _render_clip(p, g.box, lh, TABLE_LINE_PX, pad=4)
+        img, frac = p.render_clip(g.box, lh, TABLE_LINE_PX, pad=4)
         samples.append(Sample(prepare_image(img, cfg, "native", region=frac), "<task_table>"))
         truths.append(g.table)
     res["table_teds"], res["table_teds_s"] = _teds_of(gen(samples, 512),

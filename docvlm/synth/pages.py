@@ -89,6 +89,23 @@ class SynthPage:
         img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.stride)[:, : pix.w]
         return img.copy()
 
+    def render_clip(self, box: tuple[float, float, float, float], line_h_pt: float,
+                    target_px: float, pad: float = 3.0
+                    ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+        """Render ``box`` (points, padded) so text lines ``line_h_pt`` tall come out
+        ``target_px`` pixels tall; also the clip's rectangle as fractions of the page."""
+        doc = pymupdf.open("pdf", self.pdf)
+        z = target_px / max(1.0, line_h_pt)
+        x0, y0, x1, y1 = box
+        clip = pymupdf.Rect(max(0, x0 - pad), max(0, y0 - pad), min(self.width, x1 + pad),
+                            min(self.height, y1 + pad))
+        pix = doc[0].get_pixmap(matrix=pymupdf.Matrix(z, z), clip=clip,
+                                colorspace=pymupdf.csGRAY, alpha=False)
+        img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.stride)[:, : pix.w]
+        frac = (clip.x0 / self.width, clip.y0 / self.height, clip.x1 / self.width,
+                clip.y1 / self.height)
+        return img.copy(), frac
+
     def render_degraded(self, dpi: float, r: random.Random, strength: float = 1.0
                         ) -> tuple[np.ndarray, list[str]]:
         return degrade(self.render(dpi), r, strength=strength, rotate_max=0.0)

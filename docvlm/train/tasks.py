@@ -3,16 +3,21 @@ the prompt starts with the task token, the target is what the model must emit.""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
 from docvlm.crops import COMPONENT_TO_LINE, TABLE_LINE_PX, TIGHT_TO_GLYPH
+from docvlm.model.codec import kv_target, layout_target, table_to_otsl
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import Sample
 from docvlm.model.vision import prepare_image
+from docvlm.synth.degrade import degrade
 from docvlm.synth.lines import line_text, render_line
+from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, make_page
 from docvlm.synth.text import paragraph
 
 LINE_HEIGHTS = (56, 60, 64, 68)  # line heights (px) after scale normalisation: ~1 token per char
@@ -47,8 +52,6 @@ def read_block(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     rows = [np.pad(im, ((0, 0), (0, w - im.shape[1])), constant_values=255) for im in imgs]
     img = np.concatenate(rows, axis=0)
     if r.random() < 0.5:
-        from docvlm.synth.degrade import degrade
-
         img, _ = degrade(img, r, strength=r.uniform(0.4, 1.0), rotate_max=0.5)
     return Sample(prepare_image(img, cfg, "native"), "<task_read>",
                   "\n".join(c.text for c in crops))
@@ -63,47 +66,20 @@ BUILDERS: dict[str, Builder] = {"read_line": read_line, "read_block": read_block
 
 
 # ---------------------------------------------------------------- page-level tasks
-PAGES_PER_SEED = 4  # consecutive samples share a page (rendering is the costly part)
+@lru_cache(maxsize=16)
+def _cached_page(seed: int, kind: str, split: str):
+    return make_page(seed, kind, split)
 
 
 def _page(r: random.Random, split: str, kinds: tuple[str, ...] | None = None):
-    from functools import lru_cache
-
-    from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, make_page
-
-    @lru_cache(maxsize=16)
-    def cached(seed: int, kind: str, split: str):
-        return make_page(seed, kind, split)
-
-    global _page_cache
-    _page_cache = globals().get("_page_cache") or cached
+    """A synthetic page for this sample (cached: rendering a page is the costly part)."""
     base = HELDOUT_SEED_BASE if split == "heldout" else 0
     seed = base + r.randrange(10**8)
-    kind = r.choice(kinds or KINDS)
-    return _page_cache(seed, kind, split)
-
-
-def _render_clip(page, box, line_h_pt: float, target_px: float, pad: float = 3.0):
-    """Render ``box`` (points) of a synthetic page so its text lines are ``target_px`` tall."""
-    import pymupdf
-
-    doc = pymupdf.open("pdf", page.pdf)
-    z = target_px / max(1.0, line_h_pt)
-    x0, y0, x1, y1 = box
-    clip = pymupdf.Rect(max(0, x0 - pad), max(0, y0 - pad), min(page.width, x1 + pad),
-                        min(page.height, y1 + pad))
-    pix = doc[0].get_pixmap(matrix=pymupdf.Matrix(z, z), clip=clip,
-                            colorspace=pymupdf.csGRAY, alpha=False)
-    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.stride)[:, : pix.w].copy()
-    frac = (clip.x0 / page.width, clip.y0 / page.height, clip.x1 / page.width,
-            clip.y1 / page.height)
-    return img, frac
+    return _cached_page(seed, r.choice(kinds or KINDS), split)
 
 
 def read_region(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     """A text region (up to 6 lines) cropped from a synthetic page: text with newlines."""
-    from docvlm.synth.degrade import degrade
-
     page = _page(r, split)
     regs = [g for g in page.regions if g.lines and g.table is None]
     g = r.choice(regs)
@@ -114,7 +90,7 @@ def read_region(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     lh = float(np.median([ln.box[3] - ln.box[1] for ln in lines]))
     # same glyph size as read_line crops (the line box here is tight, without padding)
     target = r.choice(LINE_HEIGHTS) * TIGHT_TO_GLYPH / COMPONENT_TO_LINE
-    img, frac = _render_clip(page, box, lh, target, pad=r.uniform(1, 5))
+    img, frac = page.render_clip(box, lh, target, pad=r.uniform(1, 5))
     if r.random() < 0.5:
         img, _ = degrade(img, r, strength=r.uniform(0.4, 1.0), rotate_max=0.4)
     ctc = lines[0].text if len(lines) == 1 else None
@@ -123,20 +99,16 @@ def read_region(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
 
 
 def table_otsl(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
-    from docvlm.model.codec import table_to_otsl
-
     page = _page(r, split, ("table", "invoice"))
     g = next(g for g in page.regions if g.table is not None)
     lh = float(np.median([ln.box[3] - ln.box[1] for ln in g.lines])) if g.lines else 10.0
-    img, frac = _render_clip(page, g.box, lh, TABLE_LINE_PX + r.uniform(-4, 4),
+    img, frac = page.render_clip(g.box, lh, TABLE_LINE_PX + r.uniform(-4, 4),
                              pad=r.uniform(2, 8))
     return Sample(prepare_image(img, cfg, "native", region=frac), "<task_table>",
                   table_to_otsl(g.table))
 
 
 def _page_views(page, r: random.Random, cfg: DocVLMConfig):
-    from docvlm.synth.degrade import degrade
-
     img = page.render(r.uniform(90, 130))
     if r.random() < 0.4:
         img, _ = degrade(img, r, strength=r.uniform(0.3, 0.8), rotate_max=0.0)
@@ -144,8 +116,6 @@ def _page_views(page, r: random.Random, cfg: DocVLMConfig):
 
 
 def layout(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
-    from docvlm.model.codec import layout_target
-
     page = _page(r, split)
     n = cfg.vocab.n_loc_bins
     regs = [(g.label, (g.box[0] / page.width, g.box[1] / page.height, g.box[2] / page.width,
@@ -158,8 +128,6 @@ def _kv_value(v) -> str | bool | None:
 
 
 def key_values(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
-    from docvlm.model.codec import kv_target
-
     page = _page(r, split, ("form", "invoice", "receipt"))
     pairs = [(kv.key, _kv_value(kv.value)) for kv in page.kv]
     return Sample(_page_views(page, r, cfg), "<task_kv>", kv_target(pairs))
@@ -174,8 +142,6 @@ def question(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
 
 
 def to_json(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
-    import json
-
     page = _page(r, split, ("form", "invoice", "receipt"))
     keys = r.sample([kv.key for kv in page.kv], min(len(page.kv), r.randint(1, 4)))
     if r.random() < 0.2:
