@@ -18,7 +18,7 @@ import numpy as np
 
 from docvlm.crops import TABLE_LINE_PX, TIGHT_TO_GLYPH, glyph_target, normalize_text_scale
 from docvlm.model.codec import otsl_to_table, parse_layout
-from docvlm.model.processor import Sample, collate
+from docvlm.model.processor import MAX_ANCHORS, Sample, collate
 from docvlm.model.vision import prepare_image
 from docvlm.model.vlm import DocVLM
 from schemas import Box, Line, Region, RegionLabel, Source, Table, TableCell, Word
@@ -51,13 +51,18 @@ class PageReader:
             out += self.model.generate(batch, max_new_tokens=max_new)
         return out
 
-    def layout(self, image: np.ndarray, number: int, width: float, height: float
+    def layout(self, image: np.ndarray, number: int, width: float, height: float,
+               anchors: list[Region] | None = None
                ) -> tuple[list[Region], list[str], tuple[int, int]]:
-        """Regions (no text yet), decoding problems, and (kept, total) visual tokens."""
+        """Regions (no text yet), decoding problems, and (kept, total) visual tokens. With
+        ``anchors`` (text-layer regions), their words and boxes enter the prompt."""
         views = prepare_image(image, self.model.cfg, "tiles")
         kept = sum(v.n_tokens for v in views)
         total = sum(v.total_groups for v in views)
-        g = self._generate([Sample(views, "<task_layout>")], 400)[0]
+        words = [(w.text, (w.box.x0 / width, w.box.y0 / height, w.box.x1 / width,
+                           w.box.y1 / height))
+                 for r in anchors or [] for ln in r.lines for w in ln.words][:MAX_ANCHORS]
+        g = self._generate([Sample(views, "<task_layout>", anchors=words)], 400)[0]
         parsed = parse_layout(g.text, self.model.cfg.vocab.n_loc_bins, number, width, height)
         for r in parsed.items:
             r.confidence = round(g.confidence, 4)

@@ -84,7 +84,8 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
         if mode == "anchored" and not regions:
             mode = "vision"  # nothing to anchor to: read the pixels
         reader = PageReader(model)
-        found, problems, (kept, total) = reader.layout(image, n, width, height)
+        found, problems, (kept, total) = reader.layout(
+            image, n, width, height, anchors=regions if mode == "anchored" else None)
         tokens = TokenStats(kept=kept, total=total)
         if mode == "anchored":
             regions = anchor_text(found, regions, n)

@@ -13,7 +13,7 @@ import numpy as np
 from docvlm.crops import COMPONENT_TO_LINE, TABLE_LINE_PX, TIGHT_TO_GLYPH
 from docvlm.model.codec import kv_target, layout_target, table_to_otsl
 from docvlm.model.config import DocVLMConfig
-from docvlm.model.processor import Sample
+from docvlm.model.processor import MAX_ANCHORS, Sample
 from docvlm.model.vision import prepare_image
 from docvlm.synth.degrade import degrade
 from docvlm.synth.lines import line_text, render_line
@@ -120,7 +120,13 @@ def layout(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     n = cfg.vocab.n_loc_bins
     regs = [(g.label, (g.box[0] / page.width, g.box[1] / page.height, g.box[2] / page.width,
                        g.box[3] / page.height)) for g in page.regions]
-    return Sample(_page_views(page, r, cfg), "<task_layout>", layout_target(regs, n))
+    anchors = []
+    if r.random() < 0.3:  # anchored mode: the text layer's words with their boxes
+        anchors = [(w.text, (w.box[0] / page.width, w.box[1] / page.height,
+                             w.box[2] / page.width, w.box[3] / page.height))
+                   for g in page.regions for ln in g.lines for w in ln.words][:MAX_ANCHORS]
+    return Sample(_page_views(page, r, cfg), "<task_layout>", layout_target(regs, n),
+                  anchors=anchors)
 
 
 def _kv_value(v) -> str | bool | None:
