@@ -15,7 +15,6 @@ import torch
 from docvlm.model.tokenizer import DocTokenizer
 from docvlm.model.vision import ViewInput
 
-
 MAX_ANCHORS = 200  # text-layer words given to a prompt in anchored mode (sequence budget)
 
 
