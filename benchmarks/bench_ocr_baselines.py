@@ -62,14 +62,14 @@ def rapidocr(crops) -> list[str] | None:
 def docvlm_read(crops, model_dir: str | None) -> list[str] | None:
     if not model_dir:
         return None
-    from docvlm.crops import glyph_target, normalize_text_scale
+    from docvlm.crops import normalize_text_scale
     from docvlm.eval.run import Generator
     from docvlm.model.processor import Sample
     from docvlm.model.vision import prepare_image
     from docvlm.model.vlm import DocVLM
 
     model = DocVLM.load(model_dir)
-    samples = [Sample(prepare_image(normalize_text_scale(img, glyph_target() * 2.83),
+    samples = [Sample(prepare_image(normalize_text_scale(img, model.cfg.tiling.line_px),
                                     model.cfg, "native"), "<task_read>") for img, _ in crops]
     return Generator(model)(samples, 96)
 

@@ -110,6 +110,8 @@ def _add_train(sub) -> None:
     p.add_argument("--vision-from", metavar="DIR", help="local SigLIP checkpoint to load")
     p.add_argument("--lm-from", metavar="DIR", help="local Qwen2/Llama checkpoint to load "
                    "(with its tokenizer.json)")
+    p.add_argument("--line-px", type=int, help="text scale of a new model: line-crop height "
+                   "in pixels it reads at (default: the preset's, 64)")
     p.add_argument("--resume", action="store_true", help="continue RUN/last exactly")
     p.add_argument("--steps", type=int, help="override the stage's step budget")
     p.add_argument("--batch-size", type=int, help="override the stage's batch size")
@@ -337,7 +339,8 @@ def cmd_train(args) -> int:
         init_from=Path(args.init) if args.init else None, vision_from=args.vision_from,
         lm_from=args.lm_from, resume=args.resume, seed=args.seed, workers=args.workers,
         threads=args.threads, eval_every=args.eval_every, save_every=args.save_every,
-        eval_samples=args.eval_samples, device=args.device, max_minutes=args.max_minutes)
+        eval_samples=args.eval_samples, device=args.device, max_minutes=args.max_minutes,
+        line_px=args.line_px)
     result = train(opts)
     print(json.dumps(result, default=str))
     return EXIT_OK

@@ -36,6 +36,16 @@ def glyph_target(line_px: float = LINE_PX) -> float:
     return line_px / COMPONENT_TO_LINE
 
 
+def tight_line_target(line_px: float = LINE_PX) -> float:
+    """Tight line-box height (px) that gives the glyphs of a ``line_px`` line crop."""
+    return glyph_target(line_px) * TIGHT_TO_GLYPH
+
+
+def table_scale_target() -> float:
+    """``normalize_text_scale`` target for table crops (rows at TABLE_LINE_PX, tight)."""
+    return TABLE_LINE_PX / TIGHT_TO_GLYPH * COMPONENT_TO_LINE
+
+
 def normalize_text_scale(gray: np.ndarray, target: float = LINE_PX,
                          line_height: float | None = None, max_factor: float = 6.0
                          ) -> np.ndarray:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from docvlm.crops import TABLE_LINE_PX, TIGHT_TO_GLYPH, glyph_target, normalize_text_scale
+from docvlm.crops import normalize_text_scale, table_scale_target
 from docvlm.model.codec import otsl_to_table, parse_layout
 from docvlm.model.processor import MAX_ANCHORS, Sample, collate
 from docvlm.model.vision import prepare_image
@@ -84,11 +84,11 @@ class PageReader:
             crop = image[y0:y1, x0:x1]
             frac = (x0 / w, y0 / h, x1 / w, y1 / h)
             if r.label == RegionLabel.TABLE:
-                crop = normalize_text_scale(crop, TABLE_LINE_PX / TIGHT_TO_GLYPH * 2.83)
+                crop = normalize_text_scale(crop, table_scale_target())
                 samples.append(Sample(prepare_image(crop, self.model.cfg, "native", frac),
                                       "<task_table>"))
             else:
-                crop = normalize_text_scale(crop, glyph_target() * 2.83)
+                crop = normalize_text_scale(crop, self.model.cfg.tiling.line_px)
                 samples.append(Sample(prepare_image(crop, self.model.cfg, "native", frac),
                                       "<task_read>"))
             targets.append(r)

@@ -24,7 +24,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from docvlm.crops import TABLE_LINE_PX, TIGHT_TO_GLYPH, glyph_target, normalize_text_scale
+from docvlm.crops import (
+    TABLE_LINE_PX,
+    normalize_text_scale,
+    table_scale_target,
+    tight_line_target,
+)
 from docvlm.eval.metrics import box_pr, corpus_cer, field_f1, teds
 from docvlm.model.codec import otsl_to_table, parse_kv, parse_layout
 from docvlm.model.processor import Sample, collate
@@ -82,7 +87,7 @@ def eval_synth(model: DocVLM, n: int, seed: int = 777) -> dict:
             box = (min(x.box[0] for x in lines), min(x.box[1] for x in lines),
                    max(x.box[2] for x in lines), max(x.box[3] for x in lines))
             lh = float(np.median([x.box[3] - x.box[1] for x in lines]))
-            img, frac = p.render_clip(box, lh, glyph_target() * TIGHT_TO_GLYPH, pad=3)
+            img, frac = p.render_clip(box, lh, tight_line_target(cfg.tiling.line_px), pad=3)
             if degraded:
                 img, _ = degrade(img, r, strength=1.0, rotate_max=0.4)
             refs.append("\n".join(x.text for x in lines))
@@ -157,7 +162,7 @@ def _read_crops(model: DocVLM, crops: Iterator[tuple[np.ndarray, str]], n: int) 
     for img, text in crops:
         if img.size == 0 or not text.strip():
             continue
-        img = normalize_text_scale(img, target=glyph_target() * 2.83)
+        img = normalize_text_scale(img, target=model.cfg.tiling.line_px)
         samples.append(Sample(prepare_image(img, model.cfg, "native"), "<task_read>"))
         refs.append(text)
         if len(samples) >= n:
@@ -211,7 +216,7 @@ def eval_pubtabnet(model: DocVLM, n: int, data: Path) -> dict:
         img = cv2.imread(str(root / name), cv2.IMREAD_GRAYSCALE)
         if img is None:
             continue
-        img = normalize_text_scale(img, target=TABLE_LINE_PX / TIGHT_TO_GLYPH * 2.83)
+        img = normalize_text_scale(img, target=table_scale_target())
         samples.append(Sample(prepare_image(img, model.cfg, "native"), "<task_table>"))
         truths.append(item["html"])
     t, ts = _teds_of(gen(samples, 512), truths)

@@ -38,6 +38,9 @@ class TilingConfig:
     # native mode: longest side and total patch budget of a crop view
     native_max_side: int = 1024
     native_max_patches: int = 1024
+    # text scale the model reads at: a line crop (with its usual padding) this many pixels
+    # tall; crops are scaled to it in training and inference (docvlm.crops)
+    line_px: int = 64
 
 
 @dataclass

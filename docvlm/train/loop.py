@@ -59,6 +59,7 @@ class TrainOptions:
     eval_samples: int = 64
     device: str = "auto"
     max_minutes: float | None = None  # stop (after saving) when the budget is spent
+    line_px: int | None = None  # text scale of a new model (default: the preset's)
 
 
 def module_of(name: str) -> str:
@@ -97,6 +98,8 @@ def new_model(opts: TrainOptions) -> DocVLM:
         cfg.vision.pretrained = opts.vision_from
     if opts.lm_from:
         cfg.lm.pretrained = opts.lm_from
+    if opts.line_px:
+        cfg.tiling.line_px = opts.line_px
     if cfg.lm.pretrained:
         tok = DocTokenizer.from_file(Path(cfg.lm.pretrained) / "tokenizer.json",
                                      cfg.vocab.n_loc_bins)
@@ -116,7 +119,7 @@ def reading_eval(model: DocVLM, n: int, seed: int = 12345, split: str = "heldout
         r = sample_rng(seed, i, "eval-" + split)
         crop = render_line(r, line_text(r), split, degrade_p=degrade_p)
         refs.append(crop.text)
-        img = to_line_height(crop.image, 64)
+        img = to_line_height(crop.image, model.cfg.tiling.line_px)
         samples.append(Sample(prepare_image(img, model.cfg, "native"), "<task_read>"))
     preds, ctc_preds = [], []
     for k in range(0, n, 16):

@@ -20,7 +20,13 @@ from docvlm.synth.lines import line_text, render_line
 from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, make_page
 from docvlm.synth.text import paragraph
 
-LINE_HEIGHTS = (56, 60, 64, 68)  # line heights (px) after scale normalisation: ~1 token per char
+LINE_JITTER = (-0.125, -0.0625, 0.0, 0.0625)  # relative jitter of the line height
+
+
+def line_height(r: random.Random, cfg: DocVLMConfig) -> int:
+    """A line-crop height around the model's ``line_px`` (64 px: ~1 visual token per
+    character with 16-px patches merged 2x2)."""
+    return round(cfg.tiling.line_px * (1 + r.choice(LINE_JITTER)))
 Builder = Callable[[random.Random, str, DocVLMConfig], Sample]
 
 
@@ -37,7 +43,7 @@ def to_line_height(img, height: int):
 
 def read_line(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     crop = render_line(r, line_text(r), split)
-    img = to_line_height(crop.image, r.choice(LINE_HEIGHTS))
+    img = to_line_height(crop.image, line_height(r, cfg))
     views = prepare_image(img, cfg, "native")
     return Sample(views, "<task_read>", crop.text, ctc_text=crop.text)
 
@@ -46,7 +52,7 @@ def read_block(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     """A few stacked lines read as one region (newline-separated)."""
     n = r.randint(2, 4)
     crops = [render_line(r, line_text(r, 40), split, degrade_p=0.0) for _ in range(n)]
-    height = r.choice(LINE_HEIGHTS)
+    height = line_height(r, cfg)
     imgs = [to_line_height(c.image, height) for c in crops]
     w = max(im.shape[1] for im in imgs)
     rows = [np.pad(im, ((0, 0), (0, w - im.shape[1])), constant_values=255) for im in imgs]
@@ -89,7 +95,7 @@ def read_region(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
            max(ln.box[2] for ln in lines), max(ln.box[3] for ln in lines))
     lh = float(np.median([ln.box[3] - ln.box[1] for ln in lines]))
     # same glyph size as read_line crops (the line box here is tight, without padding)
-    target = r.choice(LINE_HEIGHTS) * TIGHT_TO_GLYPH / COMPONENT_TO_LINE
+    target = line_height(r, cfg) * TIGHT_TO_GLYPH / COMPONENT_TO_LINE
     img, frac = page.render_clip(box, lh, target, pad=r.uniform(1, 5))
     if r.random() < 0.5:
         img, _ = degrade(img, r, strength=r.uniform(0.4, 1.0), rotate_max=0.4)
