@@ -15,7 +15,7 @@ from pathlib import Path
 from docvlm import errors
 from docvlm.batch import Summary, run_batch
 from docvlm.ingest import Limits, expand_inputs, parse_page_ranges
-from docvlm.output import to_html, to_json, to_markdown
+from docvlm.output import to_html, to_json, to_markdown, write_atomic
 from docvlm.pipeline import ExtractOptions
 from docvlm.render import BACKENDS, DEFAULT_DPI
 from schemas import Document, SourceFile, Status
@@ -217,10 +217,7 @@ class _Writer:
                 sys.stdout.write(self.render(doc) + ("\n" if a.format == "json" else ""))
             sys.stdout.flush()
         elif self.as_dir:
-            path = self.path_for(stem)
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(self.render(doc), encoding="utf-8")
-            tmp.replace(path)
+            write_atomic(self.path_for(stem), self.render(doc))
         else:
             self.out.parent.mkdir(parents=True, exist_ok=True)
             self.out.write_text(self.render(doc), encoding="utf-8")

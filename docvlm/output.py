@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import html
+import os
+from pathlib import Path
 
 from schemas import Document, RegionLabel
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Temp file then rename: a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def to_json(doc: Document, *, indent: int | None = 2) -> str:

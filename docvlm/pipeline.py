@@ -57,7 +57,7 @@ def default_model_path() -> Path | None:
 
 
 def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
-          model=None, warnings: list | None = None) -> Page:
+          model, warnings: list[ErrorItem]) -> Page:
     n = rendered.number
     regions, words, kind = [], [], PageKind.IMAGE
     if doc.pdf is not None:
@@ -93,7 +93,7 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
             problems += reader.parse(image, found, width, height)
             regions = found
         for p in problems:
-            (warnings if warnings is not None else []).append(ErrorItem(
+            warnings.append(ErrorItem(
                 code="decode", message=p, file=str(doc.path), page=n, stage="model"))
     return Page(
         number=n, width=round(width, 2), height=round(height, 2),

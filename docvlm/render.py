@@ -91,11 +91,8 @@ def pixel_size(page_rect: pymupdf.Rect, dpi: float) -> tuple[int, int]:
     return r.width, r.height
 
 
-def render_pdf_page(
-    pdf: pymupdf.Document, number: int, dpi: float, *, gray: bool = True
-) -> np.ndarray:
-    """Bare PyMuPDF render of page ``number`` (1-based) to a uint8 array."""
-    page = pdf.load_page(number - 1)
+def render_pdf_page(page: pymupdf.Page, dpi: float, *, gray: bool = True) -> np.ndarray:
+    """Bare PyMuPDF render of a loaded page to a uint8 array."""
     z = dpi / 72.0
     pix = page.get_pixmap(
         matrix=pymupdf.Matrix(z, z), colorspace=pymupdf.csGRAY if gray else pymupdf.csRGB,
@@ -167,7 +164,7 @@ def render_page(
                      doc.path, number, dpi, eff)
         try:
             if backend == "pymupdf":
-                image = render_pdf_page(doc.pdf, number, eff, gray=gray)
+                image = render_pdf_page(page, eff, gray=gray)
             else:
                 image = render_pdf2image(
                     doc.path, number, pixel_size(rect, eff), gray=gray, password=doc.password

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from docvlm import errors
 from docvlm.ingest import DEFAULT_LIMITS, Limits, open_document, parse_page_ranges
+from docvlm.output import write_atomic
 from docvlm.pipeline import ExtractOptions, extract
 from schemas import Document, ErrorItem, Job, JobDocument, JobOptions, JobStatus, Status
-from workers.store import Batch, Store, now, write_atomic
+from workers.store import Batch, Store, now
 
 log = logging.getLogger(__name__)
 BATCH_PAGES = 4

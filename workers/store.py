@@ -15,7 +15,6 @@ assembled Documents.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,14 +49,6 @@ class Batch:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Temp file then rename: a reader sees the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class Store:
