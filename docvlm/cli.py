@@ -111,7 +111,7 @@ def _add_train(sub) -> None:
     p.add_argument("--lm-from", metavar="DIR", help="local Qwen2/Llama checkpoint to load "
                    "(with its tokenizer.json)")
     p.add_argument("--line-px", type=int, help="text scale of a new model: line-crop height "
-                   "in pixels it reads at (default: the preset's, 64)")
+                   "in pixels it reads at (default: the preset's)")
     p.add_argument("--resume", action="store_true", help="continue RUN/last exactly")
     p.add_argument("--steps", type=int, help="override the stage's step budget")
     p.add_argument("--batch-size", type=int, help="override the stage's batch size")

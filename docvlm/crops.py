@@ -10,7 +10,7 @@ import numpy as np
 LINE_PX = 64  # line height the reading tasks are trained at
 TIGHT_TO_GLYPH = 2.22  # tight line box (ascender to descender) / median glyph height (measured
 # on 389 regions of 40 synthetic pages: 10-90 % range 1.7-2.5)
-TABLE_LINE_PX = 36  # tight line height of table crops (smaller: tables hold many rows)
+TABLE_LINE_PX = 36  # tight line height of table crops at most (tables hold many rows)
 COMPONENT_TO_LINE = 2.83  # training line-crop height / median glyph height (measured on
 # 300 rendered training lines: median 2.83, 10-90 % range 2.2-3.7)
 
@@ -41,9 +41,15 @@ def tight_line_target(line_px: float = LINE_PX) -> float:
     return glyph_target(line_px) * TIGHT_TO_GLYPH
 
 
-def table_scale_target() -> float:
-    """``normalize_text_scale`` target for table crops (rows at TABLE_LINE_PX, tight)."""
-    return TABLE_LINE_PX / TIGHT_TO_GLYPH * COMPONENT_TO_LINE
+def table_line_px(line_px: float = LINE_PX) -> float:
+    """Tight row height of table crops for a model reading ``line_px`` lines: the text's
+    own scale, capped at TABLE_LINE_PX."""
+    return min(TABLE_LINE_PX, tight_line_target(line_px))
+
+
+def table_scale_target(line_px: float = LINE_PX) -> float:
+    """``normalize_text_scale`` target for table crops (rows at ``table_line_px``, tight)."""
+    return table_line_px(line_px) / TIGHT_TO_GLYPH * COMPONENT_TO_LINE
 
 
 def normalize_text_scale(gray: np.ndarray, target: float = LINE_PX,

@@ -84,7 +84,7 @@ class PageReader:
             crop = image[y0:y1, x0:x1]
             frac = (x0 / w, y0 / h, x1 / w, y1 / h)
             if r.label == RegionLabel.TABLE:
-                crop = normalize_text_scale(crop, table_scale_target())
+                crop = normalize_text_scale(crop, table_scale_target(self.model.cfg.tiling.line_px))
                 samples.append(Sample(prepare_image(crop, self.model.cfg, "native", frac),
                                       "<task_table>"))
             else:

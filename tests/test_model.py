@@ -134,6 +134,33 @@ def test_save_load_gives_identical_outputs(tmp_path, cfg, tok):
     assert loaded.cfg == cfg and len(loaded.tokenizer) == len(tok)
 
 
+def test_conv_stem_keeps_the_patch_grid_and_round_trips(tmp_path, cfg, tok):
+    c = replace(cfg, vision=replace(cfg.vision, stem="conv"))
+    torch.manual_seed(0)
+    model = DocVLM.build(c, tok).eval()
+    stem = model.tower.siglip.embeddings.patch_embedding
+    assert type(stem).__name__ == "ConvStem"
+    views = prepare_image(page(), c, "tiles")
+    assert [o.shape[0] for o in model.tower(views)] == [len(v.patch_idx) for v in views]
+    # overlapping receptive fields: ink at a patch border changes both patches
+    x = torch.ones(1, 1, 32, 64)
+    before = stem(x)
+    x[0, 0, 8, 15] = -1.0  # last pixel of patch column 0
+    changed = (stem(x) - before).abs().sum(1)[0] > 0
+    assert changed[0, 0] and changed[0, 1]
+    batch = collate(tok, [Sample(views, "<task_read>", "ab 12")])
+    with torch.no_grad():
+        before = model(batch)["logits"]
+    model.save(tmp_path / "m")
+    loaded = DocVLM.load(tmp_path / "m")
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(batch)["logits"], before, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="power-of-two"):
+        DocVLM.build(replace(c, vision=replace(c.vision, patch_size=14)), tok)
+    with pytest.raises(ValueError, match="stem='patch'"):
+        DocVLM.build(replace(c, vision=replace(c.vision, pretrained=str(tmp_path))), tok)
+
+
 def test_load_reports_missing_files(tmp_path):
     from docvlm.errors import ModelError
 

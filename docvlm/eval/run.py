@@ -25,8 +25,8 @@ import cv2
 import numpy as np
 
 from docvlm.crops import (
-    TABLE_LINE_PX,
     normalize_text_scale,
+    table_line_px,
     table_scale_target,
     tight_line_target,
 )
@@ -116,7 +116,7 @@ def eval_synth(model: DocVLM, n: int, seed: int = 777) -> dict:
     for p in tpages:
         g = next(g for g in p.regions if g.table is not None)
         lh = float(np.median([x.box[3] - x.box[1] for x in g.lines])) if g.lines else 10.0
-        img, frac = p.render_clip(g.box, lh, TABLE_LINE_PX, pad=4)
+        img, frac = p.render_clip(g.box, lh, table_line_px(cfg.tiling.line_px), pad=4)
         samples.append(Sample(prepare_image(img, cfg, "native", region=frac), "<task_table>"))
         truths.append(g.table)
     res["table_teds"], res["table_teds_s"] = _teds_of(gen(samples, 512),
@@ -216,7 +216,7 @@ def eval_pubtabnet(model: DocVLM, n: int, data: Path) -> dict:
         img = cv2.imread(str(root / name), cv2.IMREAD_GRAYSCALE)
         if img is None:
             continue
-        img = normalize_text_scale(img, target=table_scale_target())
+        img = normalize_text_scale(img, target=table_scale_target(model.cfg.tiling.line_px))
         samples.append(Sample(prepare_image(img, model.cfg, "native"), "<task_table>"))
         truths.append(item["html"])
     t, ts = _teds_of(gen(samples, 512), truths)

@@ -24,6 +24,12 @@ class VisionConfig:
     num_channels: int = 1  # 1 = gray pages (documents); real SigLIP checkpoints use 3
     image_size: int = 384  # the square size its position embeddings were trained at
     patch_size: int = 16
+    # "patch": SigLIP's own linear patch embedding (what real checkpoints have);
+    # "conv": a convolutional stem of stride-2 3x3 convolutions down to the same patch grid
+    # (Xiao et al. 2021, "Early convolutions help transformers see better": ViTs trained
+    # from scratch converge faster and more robustly with it; it is what makes the scratch
+    # encoder learn to read on two CPU cores)
+    stem: Literal["patch", "conv"] = "patch"
     pretrained: str | None = None  # local directory of a SigLIP checkpoint
 
 
@@ -97,7 +103,7 @@ class DocVLMConfig:
     lm: LMConfig = field(default_factory=LMConfig)
     vocab: VocabConfig = field(default_factory=VocabConfig)
     ctc_head: bool = True  # reading head on the encoder (the `reading` stage)
-    ctc_frames: int = 4  # CTC frames per 16-px patch column (CTC needs more frames than chars)
+    ctc_frames: int = 4  # CTC frames per patch column (CTC needs more frames than chars)
     preset: str = "small"
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,7 +152,10 @@ PRESETS: dict[str, dict[str, Any]] = {
                "max_position_embeddings": 1024},
         "vocab": {"bpe_vocab_size": 300, "max_new_tokens": 64},
     },
-    "small": {"preset": "small"},
+    # the shipped model: a conv-stem encoder reading 32-px text lines (the usual OCR line
+    # height: CRNN, Tesseract's LSTM), six CTC frames per 16-px column
+    "small": {"preset": "small", "vision": {"stem": "conv"}, "tiling": {"line_px": 32},
+              "ctc_frames": 6},
     "base": {
         "preset": "base",
         "vision": {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12,

@@ -9,6 +9,7 @@ encoder: documents are mostly paper, and attention cost is quadratic in tokens.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -115,22 +116,55 @@ def siglip_config(v: VisionConfig) -> SiglipVisionConfig:
         vision_use_head=False, attn_implementation="sdpa")
 
 
+class ConvStem(nn.Module):
+    """Stride-2 3x3 convolutions (GELU between) from pixels to the patch grid, then a 1x1
+    projection: a drop-in for SigLIP's ``patch_embedding`` (same input, same output grid:
+    one D-vector per ``patch`` x ``patch`` cell), with overlapping receptive fields."""
+
+    def __init__(self, channels: int, dim: int, patch: int) -> None:
+        super().__init__()
+        n = int(round(np.log2(patch)))
+        if 2 ** n != patch:
+            raise ValueError(f"a conv stem needs a power-of-two patch size, not {patch}")
+        widths = [channels] + [min(dim, 32 * 2 ** i) for i in range(n)]
+        layers: list[nn.Module] = []
+        for a, b in pairwise(widths):
+            layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.GELU()]
+        layers.append(nn.Conv2d(widths[-1], dim, 1))
+        self.layers = nn.Sequential(*layers)
+
+    @property
+    def weight(self) -> torch.Tensor:  # device/dtype probe, like a Conv2d's
+        return self.layers[0].weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
 class VisionTower(nn.Module):
     """SigLIP (transformers' ``SiglipVisionModel``, so real checkpoints load unchanged) run
     on kept patches only: patch embedding + interpolated position embedding for the whole
     grid (cheap: one conv), gather the kept patches, then the encoder on a padded batch."""
 
-    def __init__(self, siglip: SiglipVisionModel) -> None:
+    def __init__(self, siglip: SiglipVisionModel, stem: str = "patch") -> None:
         super().__init__()
         self.siglip = siglip
         self.patch = siglip.config.patch_size
         self.hidden = siglip.config.hidden_size
+        if stem == "conv":
+            self._parts()[0].patch_embedding = ConvStem(siglip.config.num_channels,
+                                                        self.hidden, self.patch)
+        elif stem != "patch":
+            raise ValueError(f"unknown vision stem {stem!r}")
 
     @classmethod
     def from_config(cls, v: VisionConfig) -> VisionTower:
         if v.pretrained:
+            if v.stem != "patch":
+                raise ValueError("a pretrained SigLIP has its own patch embedding: "
+                                 "use stem='patch' with vision.pretrained")
             return cls(SiglipVisionModel.from_pretrained(v.pretrained, attn_implementation="sdpa"))
-        return cls(SiglipVisionModel(siglip_config(v)))
+        return cls(SiglipVisionModel(siglip_config(v)), v.stem)
 
     def _pos(self, gh: int, gw: int, like: torch.Tensor) -> torch.Tensor:
         emb = self.siglip.vision_model.embeddings if hasattr(self.siglip, "vision_model") \

@@ -139,7 +139,7 @@ class DocVLM(nn.Module):
         vcfg = SiglipVisionConfig.from_dict(json.loads((folder / "vision_config.json")
                                                        .read_text()))
         vcfg._attn_implementation = "sdpa"
-        tower = VisionTower(SiglipVisionModel(vcfg))
+        tower = VisionTower(SiglipVisionModel(vcfg), cfg.vision.stem)
         lcfg_dict = json.loads((folder / "lm_config.json").read_text())
         lcfg = AutoConfig.for_model(**lcfg_dict)
         lm = AutoModelForCausalLM.from_config(lcfg, attn_implementation="sdpa")

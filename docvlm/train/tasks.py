@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from docvlm.crops import COMPONENT_TO_LINE, TABLE_LINE_PX, TIGHT_TO_GLYPH
+from docvlm.crops import COMPONENT_TO_LINE, TIGHT_TO_GLYPH, table_line_px
 from docvlm.model.codec import kv_target, layout_target, table_to_otsl
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import MAX_ANCHORS, Sample
@@ -24,8 +24,7 @@ LINE_JITTER = (-0.125, -0.0625, 0.0, 0.0625)  # relative jitter of the line heig
 
 
 def line_height(r: random.Random, cfg: DocVLMConfig) -> int:
-    """A line-crop height around the model's ``line_px`` (64 px: ~1 visual token per
-    character with 16-px patches merged 2x2)."""
+    """A line-crop height around the model's ``line_px`` (jittered by up to 12 %)."""
     return round(cfg.tiling.line_px * (1 + r.choice(LINE_JITTER)))
 Builder = Callable[[random.Random, str, DocVLMConfig], Sample]
 
@@ -108,7 +107,7 @@ def table_otsl(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     page = _page(r, split, ("table", "invoice"))
     g = next(g for g in page.regions if g.table is not None)
     lh = float(np.median([ln.box[3] - ln.box[1] for ln in g.lines])) if g.lines else 10.0
-    img, frac = page.render_clip(g.box, lh, TABLE_LINE_PX + r.uniform(-4, 4),
+    img, frac = page.render_clip(g.box, lh, table_line_px(cfg.tiling.line_px) * r.uniform(0.9, 1.1),
                              pad=r.uniform(2, 8))
     return Sample(prepare_image(img, cfg, "native", region=frac), "<task_table>",
                   table_to_otsl(g.table))
