@@ -7,6 +7,12 @@ Dolphin and MinerU 2.5 do), and the anchored mode that takes exact text from a P
 - anchored: text-layer words are assigned to the layout's regions, so text is exact and the
   model supplies structure; words outside every region become text regions of their own,
   so nothing in the text layer is lost.
+
+Text regions are read line by line: each region is cut into text lines (``docvlm.segment``)
+and every line crop, scaled to the model's line height, is read on its own (the task the
+model trains on most), so each :class:`Line` has its real box. A model whose training
+record (``cfg.trained_tasks``) has no page layout gets its regions from the same classical
+segmentation (text blocks and checkboxes) instead of inventing them.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from docvlm import segment
 from docvlm.crops import normalize_text_scale, table_scale_target
 from docvlm.model.codec import otsl_to_table, parse_layout
 from docvlm.model.processor import MAX_ANCHORS, Sample, collate
@@ -53,9 +60,12 @@ class PageReader:
 
     def layout(self, image: np.ndarray, number: int, width: float, height: float,
                anchors: list[Region] | None = None
-               ) -> tuple[list[Region], list[str], tuple[int, int]]:
-        """Regions (no text yet), decoding problems, and (kept, total) visual tokens. With
-        ``anchors`` (text-layer regions), their words and boxes enter the prompt."""
+               ) -> tuple[list[Region], list[str], tuple[int, int] | None]:
+        """Regions (no text yet), decoding problems, and (kept, total) visual tokens (None
+        when the regions come from segmentation). With ``anchors`` (text-layer regions),
+        their words and boxes enter the prompt."""
+        if "layout" not in self.model.cfg.trained_tasks:
+            return segment_layout(image, number, width, height), [], None
         views = prepare_image(image, self.model.cfg, "tiles")
         kept = sum(v.n_tokens for v in views)
         total = sum(v.total_groups for v in views)
@@ -66,7 +76,12 @@ class PageReader:
         parsed = parse_layout(g.text, self.model.cfg.vocab.n_loc_bins, number, width, height)
         for r in parsed.items:
             r.confidence = round(g.confidence, 4)
-        return parsed.items, parsed.problems, (kept, total)
+        items, problems = parsed.items, parsed.problems
+        if not items and segment.text_lines(image):
+            problems = [*problems, "the model found no regions on a page with text: "
+                        "regions from classical segmentation"]
+            items = segment_layout(image, number, width, height)
+        return items, problems, (kept, total)
 
     def parse(self, image: np.ndarray, regions: list[Region], width: float, height: float
               ) -> list[str]:
@@ -88,12 +103,30 @@ class PageReader:
                 samples.append(Sample(prepare_image(crop, self.model.cfg, "native", frac),
                                       "<task_table>"))
             else:
-                crop = normalize_text_scale(crop, self.model.cfg.tiling.line_px)
-                samples.append(Sample(prepare_image(crop, self.model.cfg, "native", frac),
-                                      "<task_read>"))
-            targets.append(r)
+                line_boxes = [ln.box for ln in r.lines] or self._find_lines(
+                    image[y0:y1, x0:x1], x0, y0, sx, sy, r.box.page)
+                if line_boxes:  # read line by line: each line gets its own box
+                    r.lines = []
+                    for b in line_boxes:
+                        line = Line(text="", box=b, confidence=r.confidence)
+                        lx0, ly0, lx1, ly1 = segment.pad_rect(
+                            (int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1,
+                             int(b.y1 * sy) + 1), image.shape)
+                        samples.append(self._read_sample(image[ly0:ly1, lx0:lx1],
+                                                         (lx0 / w, ly0 / h, lx1 / w, ly1 / h)))
+                        targets.append((r, line))
+                    continue
+                samples.append(self._read_sample(crop, frac))
+            targets.append((r, None))
         problems = []
-        for r, g in zip(targets, self._generate(samples, 256)):
+        by_line: dict[str, Region] = {}
+        for (r, line), g in zip(targets, self._generate(samples, 256)):
+            if line is not None:
+                line.text = self._plain(g)
+                line.confidence = round(min(line.confidence, g.confidence), 4)
+                r.lines.append(line)
+                by_line[r.id] = r
+                continue
             r.confidence = round(min(r.confidence, g.confidence), 4)
             if r.label == RegionLabel.TABLE:
                 table, probs = otsl_to_table(g.text)
@@ -101,9 +134,62 @@ class PageReader:
                 r.text = table.to_markdown()
                 problems += [f"{r.id}: {p}" for p in probs]
             else:
-                r.text = g.text.strip()
+                r.text = self._plain(g)
                 r.lines = _split_lines(r.text, r.box, r.confidence)
+        for r in by_line.values():  # a line read as nothing keeps its box (and 0 text)
+            r.text = "\n".join(ln.text for ln in r.lines if ln.text)
+            if r.lines:
+                r.confidence = round(min(ln.confidence for ln in r.lines), 4)
         return problems
+
+    def _plain(self, g) -> str:
+        """Read text without special tokens (a model has no business emitting them here)."""
+        return self.model.tokenizer.decode(g.token_ids, skip_special=True).strip()
+
+    def _read_sample(self, crop: np.ndarray, frac: tuple[float, float, float, float]
+                     ) -> Sample:
+        crop = normalize_text_scale(crop, self.model.cfg.tiling.line_px)
+        return Sample(prepare_image(crop, self.model.cfg, "native", frac), "<task_read>")
+
+    @staticmethod
+    def _find_lines(crop: np.ndarray, x0: int, y0: int, sx: float, sy: float, page: int
+                    ) -> list[Box]:
+        return [_box_pt((x0 + a, y0 + b, x0 + c, y0 + d), sx, sy, page)
+                for a, b, c, d in segment.text_lines(crop)]
+
+
+def _box_pt(rect: segment.Rect, sx: float, sy: float, page: int) -> Box:
+    x0, y0, x1, y1 = rect
+    return Box(page=page, x0=round(x0 / sx, 2), y0=round(y0 / sy, 2), x1=round(x1 / sx, 2),
+               y1=round(y1 / sy, 2))
+
+
+def segment_layout(image: np.ndarray, number: int, width: float, height: float
+                   ) -> list[Region]:
+    """Regions from classical segmentation: text blocks (their lines' boxes kept, text to be
+    read by the parse pass) and checkboxes (checked when their inside holds ink)."""
+    h, w = image.shape[:2]
+    sx, sy = w / width, h / height
+    boxes: list[segment.Rect] = []
+    lines = segment.text_lines(image, boxes_out=boxes)
+    regions: list[Region] = []
+    for b in segment.text_blocks(image, lines):
+        regions.append(Region(
+            id="", label=RegionLabel.TEXT, box=_box_pt(b.box, sx, sy, number),
+            source=Source.VISION,
+            lines=[Line(text="", box=_box_pt(ln, sx, sy, number)) for ln in b.lines]))
+    ink = segment.ink_mask(image)
+    for x0, y0, x1, y1 in boxes:
+        t = max(2, (x1 - x0) // 5)
+        inside = ink[y0 + t : y1 - t, x0 + t : x1 - t]
+        checked = inside.size > 0 and inside.mean() > 0.08
+        regions.append(Region(id="", label=RegionLabel.CHECKBOX,
+                              box=_box_pt((x0, y0, x1, y1), sx, sy, number),
+                              text="\u2612" if checked else "\u2610", source=Source.VISION))
+    regions.sort(key=lambda r: (round(r.box.y0 / 4), r.box.x0))
+    for k, r in enumerate(regions):
+        r.id, r.order = f"p{number}-r{k}", k
+    return regions
 
 
 def _split_lines(text: str, box: Box, conf: float) -> list[Line]:

@@ -84,9 +84,9 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
         if mode == "anchored" and not regions:
             mode = "vision"  # nothing to anchor to: read the pixels
         reader = PageReader(model)
-        found, problems, (kept, total) = reader.layout(
+        found, problems, counts = reader.layout(
             image, n, width, height, anchors=regions if mode == "anchored" else None)
-        tokens = TokenStats(kept=kept, total=total)
+        tokens = TokenStats(kept=counts[0], total=counts[1]) if counts else None
         if mode == "anchored":
             regions = anchor_text(found, regions, n)
         else:

@@ -4,8 +4,10 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
+import pymupdf
 import pytest
 import torch
 from PIL import Image
@@ -18,15 +20,26 @@ from schemas import Box, Region, RegionLabel, Source, Status
 from tests.conftest import make_text_pdf, render_gray
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
+def _tiny(folder: Path, trained_tasks: list[str]) -> Path:
     cfg = DocVLMConfig.preset_named("tiny")
     tok = DocTokenizer.train(corpus(800), cfg.vocab.bpe_vocab_size, cfg.vocab.n_loc_bins)
     cfg.vocab.max_new_tokens = 24
+    cfg.trained_tasks = trained_tasks
     torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("model") / "tiny"
     DocVLM.build(cfg, tok).save(folder)
     return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    """A random model that claims page-layout training: the model's own layout pass runs."""
+    return _tiny(tmp_path_factory.mktemp("model") / "tiny", ["layout", "read_line"])
+
+
+@pytest.fixture(scope="module")
+def reader_model(tmp_path_factory) -> Path:
+    """A random model trained (it says) on reading only: regions come from segmentation."""
+    return _tiny(tmp_path_factory.mktemp("model") / "reader", ["read_line"])
 
 
 def words(doc):
@@ -56,6 +69,30 @@ def test_auto_mode_reads_pixels_where_there_is_no_text_layer(tmp_path, tiny_mode
         assert r.source == Source.VISION and 0 <= r.confidence <= 1
     born = extract(tmp_path / "s.pdf", model=str(tiny_model), dpi=72)
     assert born.pages[0].mode == "anchored"
+
+
+def test_reading_model_gets_segmented_regions_read_line_by_line(tmp_path, reader_model):
+    pdf = make_text_pdf(tmp_path / "s.pdf")
+    img = render_gray(pdf, dpi=150)
+    Image.fromarray(img).save(tmp_path / "scan.png")
+    doc = extract(tmp_path / "scan.png", model=str(reader_model), dpi=150)
+    page = doc.pages[0]
+    assert page.mode == "vision" and page.visual_tokens is None  # no model layout pass
+    truth = [b for b in pymupdf.open(pdf)[0].get_text("dict")["blocks"]]
+    n_truth = sum(len(b["lines"]) for b in truth)
+    lines = [ln for r in page.regions for ln in r.lines]
+    assert all(r.source == Source.VISION and r.label == RegionLabel.TEXT
+               for r in page.regions)
+    assert abs(len(lines) - n_truth) <= 2, (len(lines), n_truth)  # one Line per text line
+    # each line box is a real line: inside the page, one text line tall, none overlapping
+    heights = sorted(ln.box.y1 - ln.box.y0 for ln in lines)
+    for a, b in pairwise(lines):
+        assert a.box.y1 <= b.box.y0 + 1
+    for ln in lines:
+        assert 0 <= ln.box.x0 < ln.box.x1 <= page.width and 0 <= ln.box.y0 < ln.box.y1
+        assert ln.box.y1 - ln.box.y0 <= 2 * heights[len(heights) // 2]
+    born = extract(pdf, mode="anchored", model=str(reader_model), dpi=72)
+    assert words(born) == words(extract(pdf, mode="text"))  # anchored: still exact
 
 
 def test_anchor_text_assigns_words_by_centre():

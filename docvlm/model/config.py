@@ -105,6 +105,9 @@ class DocVLMConfig:
     ctc_head: bool = True  # reading head on the encoder (the `reading` stage)
     ctc_frames: int = 4  # CTC frames per patch column (CTC needs more frames than chars)
     preset: str = "small"
+    # what these weights were trained on (the trainer adds each stage's tasks): a model
+    # never trained on page layout gets its regions from classical segmentation
+    trained_tasks: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -181,6 +181,8 @@ def train(opts: TrainOptions) -> dict:
         model = new_model(opts)
         state = None
     model.to(device).train()
+    model.cfg.trained_tasks = sorted(set(model.cfg.trained_tasks)
+                                     | {t for t, w in stage.mix.items() if w > 0})
     opt = build_optimizer(model, stage)
     if state is not None:
         opt.load_state_dict(state["optimizer"])

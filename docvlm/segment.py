@@ -1,0 +1,261 @@
+"""Classical text-line and block segmentation (OpenCV), for the parse pass and as the
+layout pass of a model that was not trained on page layout.
+
+The model reads best what it was trained on: single text lines at its line height
+(``cfg.tiling.line_px``). So a text region is cut into lines here and each line is read on
+its own, which also gives every :class:`schemas.Line` its real box. Method (the classic
+run-length smearing idea, Wong, Casey and Wahl 1982, on connected components):
+
+1. ink mask: adaptive threshold (uneven light, fading) combined with Otsu;
+2. drop what is not text: specks, ruling lines (long and thin), large blobs (figures);
+3. glyph height = median component height; components are smeared horizontally over gaps
+   narrower than about one em, so letters and words join and columns stay apart;
+4. a smeared band taller than two lines is split at the valleys of its row profile;
+5. blocks: lines that follow each other closely and overlap horizontally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
+
+
+@dataclass
+class TextBlock:
+    box: Rect
+    lines: list[Rect] = field(default_factory=list)
+
+
+def ink_mask(gray: np.ndarray) -> np.ndarray:
+    """Binary (uint8 0/1) ink mask of a gray page."""
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
+    otsu_t, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    block = max(15, (min(gray.shape[:2]) // 40) | 1)
+    adaptive = cv2.adaptiveThreshold(gray, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                     block, 12)
+    # adaptive alone turns paper texture into ink; Otsu alone loses faded text in shadows:
+    # keep adaptive ink that is also clearly darker than the paper
+    paper = float(np.percentile(gray, 90))
+    dark = gray < min(paper - 25, max(otsu_t, paper - 60))
+    return (adaptive.astype(bool) & dark).astype(np.uint8)
+
+
+def _components(mask: np.ndarray):
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return n, labels, stats[1:]
+
+
+def glyph_height(stats: np.ndarray) -> float | None:
+    """Median height of character-like components."""
+    if len(stats) == 0:
+        return None
+    h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    ok = (h >= 4) & (w <= 3 * h) & (w >= 1)
+    if ok.sum() < 3:
+        return None
+    return float(np.median(h[ok]))
+
+
+def remove_rules(mask: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split off straight ruling lines at least ``length`` pixels long (underlines of form
+    fields, table borders, boxes): returns (mask without them, the rules)."""
+    horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (length, 1)))
+    vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (1, length)))
+    rules = horiz | vert
+    return mask & (1 - rules), rules
+
+
+def is_box(comp: np.ndarray) -> bool:
+    """A square outline (a checkbox): every side of its bounding box is mostly ink."""
+    h, w = comp.shape
+    if h < 6 or w < 6 or not 0.7 <= w / h <= 1.4:
+        return False
+    t = max(1, min(h, w) // 8)
+    sides = (comp[:t].any(0).mean(), comp[-t:].any(0).mean(), comp[:, :t].any(1).mean(),
+             comp[:, -t:].any(1).mean())
+    inner = comp[t + 1 : h - t - 1, t + 1 : w - t - 1]
+    return min(sides) > 0.85 and (inner.size == 0 or inner.mean() < 0.5)  # hollow
+
+
+def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None
+              ) -> tuple[np.ndarray, float | None]:
+    """Ink that looks like text (specks, rules, checkboxes and big blobs removed), and the
+    glyph height. Checkbox outlines found are appended to ``boxes_out``."""
+    mask = ink_mask(gray)
+    _, _, stats = _components(mask)
+    g = glyph_height(stats)
+    if g is None:
+        return np.zeros_like(mask), None
+    mask, _ = remove_rules(mask, max(15, int(4 * g)))
+    _, labels, stats = _components(mask)
+    g = glyph_height(stats) or g
+    h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    area = stats[:, cv2.CC_STAT_AREA]
+    keep = (
+        (area >= max(2, g * g / 60))  # specks (dots of i and j survive: they are near g/4)
+        & ~((w > 6 * g) & (h < 0.5 * g))  # horizontal rules and underlines
+        & ~((h > 4 * g) & (w < 0.5 * g))  # vertical rules
+        & (h < 5 * g)  # figures, logos, big boxes (a table border's box is huge)
+    )
+    found: list[Rect] = []
+    for i in np.nonzero(keep & (h >= 0.8 * g) & (h <= 2.5 * g))[0]:
+        x, y, ww, hh = (int(v) for v in stats[i, :4])
+        if is_box(labels[y : y + hh, x : x + ww] == i + 1):
+            keep[i] = False
+            found.append((x, y, x + ww, y + hh))
+    lut = np.concatenate([[0], keep.astype(np.uint8)])
+    out = lut[labels].astype(np.uint8)
+    for x0, y0, x1, y1 in found:
+        out[y0:y1, x0:x1] = 0  # a tick or a cross inside a checkbox is not text
+    if boxes_out is not None:
+        boxes_out.extend(found)
+    return out, g
+
+
+def _split_tall(mask: np.ndarray, rect: Rect, line_h: float) -> list[Rect]:
+    """Split a band holding several lines at the emptiest rows between them."""
+    x0, y0, x1, y1 = rect
+    if y1 - y0 < 1.7 * line_h:
+        return [rect]
+    prof = mask[y0:y1, x0:x1].sum(axis=1).astype(np.float32)
+    k = max(1, int(line_h * 0.25)) | 1
+    prof = cv2.GaussianBlur(prof.reshape(-1, 1), (1, k), 0).ravel()
+    n = max(2, round((y1 - y0) / line_h))
+    cuts = []
+    floor = 0.2 * float(np.median(prof[prof > 0])) if (prof > 0).any() else 0.0
+    for i in range(1, n):
+        c = int(i * (y1 - y0) / n)
+        lo, hi = max(1, c - int(line_h * 0.4)), min(len(prof) - 1, c + int(line_h * 0.4))
+        if hi > lo:
+            m = lo + int(np.argmin(prof[lo:hi]))
+            if prof[m] <= floor:  # a real gap between lines, not the waist of a big line
+                cuts.append(m)
+    out, prev = [], 0
+    for c in [*cuts, y1 - y0]:
+        if c - prev >= 3:
+            out.append(_tighten(mask, (x0, y0 + prev, x1, y0 + c)))
+        prev = c
+    return [r for r in out if r is not None]
+
+
+def _tighten(mask: np.ndarray, rect: Rect) -> Rect | None:
+    x0, y0, x1, y1 = rect
+    sub = mask[y0:y1, x0:x1]
+    ys, xs = np.nonzero(sub)
+    if len(ys) == 0:
+        return None
+    return (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1,
+            y0 + int(ys.max()) + 1)
+
+
+def text_lines(gray: np.ndarray, gap_em: float = 1.0, boxes_out: list[Rect] | None = None
+               ) -> list[Rect]:
+    """Text-line boxes (pixels): top to bottom, lines side by side on the same row left to
+    right. Checkbox outlines found on the way are appended to ``boxes_out``."""
+    mask, g = text_mask(gray, boxes_out)
+    if g is None:
+        return []
+    em = g * 1.6  # median glyph (mostly x-height and capitals) to the font size
+    kw = max(3, int(round(gap_em * em)))
+    smeared = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (kw, 1)))
+    # join the dots and accents above letters to their line
+    smeared = cv2.dilate(smeared, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(1, int(
+        g * 0.35)))))
+    _, _, stats = _components(smeared)
+    rects: list[Rect] = []
+    for x, y, w, h, _ in stats:
+        if h < 0.5 * g or w < 0.5 * g:
+            continue
+        for r in _split_tall(mask, (int(x), int(y), int(x + w), int(y + h)), 2.0 * g):
+            if r[3] - r[1] >= 0.5 * g:
+                rects.append(r)
+    return sort_lines(merge_row_pieces(rects))
+
+
+def merge_row_pieces(rects: list[Rect], gap_lines: float = 1.2) -> list[Rect]:
+    """Join pieces of one line split at wide word gaps (monospaced fonts, large headings):
+    same row (vertical overlap), similar height, gap under ``gap_lines`` line heights of the
+    smaller piece (column gaps are wider)."""
+    rects = sorted(rects)
+    changed = True
+    while changed:
+        changed = False
+        out: list[Rect] = []
+        for r in rects:
+            for i, o in enumerate(out):
+                h = min(r[3] - r[1], o[3] - o[1])
+                ov = min(r[3], o[3]) - max(r[1], o[1])
+                gap = max(r[0], o[0]) - min(r[2], o[2])
+                ratio = max(r[3] - r[1], o[3] - o[1]) / max(1, h)
+                if ov >= 0.6 * h and ratio < 1.6 and gap < gap_lines * h:
+                    out[i] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]),
+                              max(r[3], o[3]))
+                    changed = True
+                    break
+            else:
+                out.append(r)
+        rects = sorted(out)
+    return rects
+
+
+def sort_lines(rects: list[Rect]) -> list[Rect]:
+    """Top to bottom; boxes whose vertical centres fall within half a line of each other are
+    one row, left to right."""
+    if not rects:
+        return []
+    rects = sorted(rects, key=lambda r: (r[1] + r[3]) / 2)
+    rows: list[list[Rect]] = [[rects[0]]]
+    for r in rects[1:]:
+        last = rows[-1][-1]
+        lh = min(r[3] - r[1], last[3] - last[1])
+        if abs((r[1] + r[3]) / 2 - (last[1] + last[3]) / 2) < 0.5 * lh:
+            rows[-1].append(r)
+        else:
+            rows.append([r])
+    return [r for row in rows for r in sorted(row)]
+
+
+def text_blocks(gray: np.ndarray, lines: list[Rect] | None = None) -> list[TextBlock]:
+    """Group lines into blocks (paragraphs, list items, address blocks, table rows stay
+    separate when far apart): a line joins the block above it when the vertical gap is under
+    one line height and the two overlap horizontally."""
+    lines = text_lines(gray) if lines is None else lines
+    blocks: list[TextBlock] = []
+    for ln in sorted(lines, key=lambda r: (r[1], r[0])):
+        h = ln[3] - ln[1]
+        best = None
+        for b in blocks:
+            last = b.lines[-1]
+            gap = ln[1] - last[3]
+            overlap = min(ln[2], b.box[2]) - max(ln[0], b.box[0])
+            if -0.3 * h <= gap <= 1.0 * max(h, last[3] - last[1]) and overlap > 0 and (
+                    abs(ln[0] - b.box[0]) < 3 * h or overlap > 0.5 * (ln[2] - ln[0])):
+                best = b
+        if best is None:
+            blocks.append(TextBlock(ln, [ln]))
+        else:
+            best.lines.append(ln)
+            bx = best.box
+            best.box = (min(bx[0], ln[0]), min(bx[1], ln[1]), max(bx[2], ln[2]),
+                        max(bx[3], ln[3]))
+    blocks.sort(key=lambda b: (b.box[1], b.box[0]))
+    for b in blocks:
+        b.lines = sort_lines(b.lines)
+    return blocks
+
+
+def pad_rect(rect: Rect, shape: tuple[int, ...], pad_y: float = 0.25, pad_x: float = 0.4
+             ) -> Rect:
+    """A line box grown like the training crops (a little paper around the ink)."""
+    x0, y0, x1, y1 = rect
+    h = y1 - y0
+    py, px = int(round(h * pad_y)), int(round(h * pad_x))
+    return (max(0, x0 - px), max(0, y0 - py), min(shape[1], x1 + px), min(shape[0], y1 + py))
