@@ -6,8 +6,11 @@ field it tries, in order:
 
 1. AcroForm: a PDF form field whose name matches (values typed into the PDF, exact);
 2. the model: the ``<task_json>`` task on the page (when a model is installed);
-3. the text layer: a line that starts with the field's label (its title or name) followed
-   by the value, on born-digital pages.
+3. the text (text layer or read from pixels): a line that starts with the field's label
+   (its title or name) followed by the value, the text right of it, or the next line;
+4. patterns, for fields without a printed label: a date-shaped string for a date field;
+   the issuer (first line with words) and its address block for ``company``/``address``
+   style names, as printed at the top of receipts and invoices.
 
 Values are coerced to the schema's type (numbers from amounts such as ``1,234.50``, booleans
 from checkboxes, ISO dates from common date formats). A field not found is ``null`` with a
@@ -31,6 +34,9 @@ from schemas import Box
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%m/%d/%Y", "%m/%d/%y", "%d.%m.%Y",
                 "%d-%m-%Y", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d %B, %Y")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+DATE_RE = re.compile(rf"\b(\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}|"
+                     rf"\d{{1,2}} {_MONTH},? \d{{2,4}}|{_MONTH} \d{{1,2}},? \d{{4}})\b", re.I)
 
 
 @dataclass
@@ -122,11 +128,14 @@ def coerce(value: Any, spec: FieldSpec) -> tuple[Any, str | None]:
         return (int(x) if spec.type == "integer" else x), None
     text = " ".join(str(value).split())
     if spec.format == "date":
-        for fmt in DATE_FORMATS:
-            try:
-                return datetime.strptime(text, fmt).date().isoformat(), None
-            except ValueError:
-                continue
+        # the whole text, else each date-shaped part of it ("Oct 12, 2005 11:03")
+        for part in [text, *(m.group(1) for m in DATE_RE.finditer(text))]:
+            part = part.replace(" ,", ",").rstrip(".")
+            for fmt in DATE_FORMATS:
+                try:
+                    return datetime.strptime(part, fmt).date().isoformat(), None
+                except ValueError:
+                    continue
         return None, f"not a date: {value!r}"
     return text, None
 
@@ -185,12 +194,62 @@ def _from_text_layer(doc, spec: FieldSpec):
                     yield Found(o.text.strip(), 0.7, "text-layer", page.number, o.box, o.text)
 
 
+ISSUER = {"company", "merchant", "vendor", "seller", "store", "shop", "issuer", "supplier"}
+ADDRESS = {"address", "merchant_address", "vendor_address", "store_address",
+           "company_address", "seller_address"}
+# lines that end the issuer's address block on receipts and invoices
+ADDRESS_STOP = re.compile(r"\b(tel|fax|phone|gst|vat|tax|invoice|receipt|date|cashier|"
+                          r"table|order|bill|e-?mail|www|http|reg|co\.? ?no|member)\b", re.I)
+
+
+def _lines(doc) -> list:
+    return [(page.number, ln) for page in doc.pages for r in page.regions for ln in r.lines
+            if ln.text.strip()]
+
+
+def _by_pattern(doc, spec: FieldSpec):
+    """Candidates found without a label: a date-shaped string for a date field; the issuer
+    (the first line with words) and its address block (the lines after it, up to a line of
+    phone, tax or document details) for issuer and address fields, as printed at the top of
+    receipts and invoices."""
+    lines = _lines(doc)
+    if spec.format == "date":
+        for n, ln in lines:
+            m = DATE_RE.search(ln.text)
+            if m:
+                yield Found(m.group(1), 0.6, "pattern", n, ln.box, ln.text)
+                return
+    name = spec.name.lower()
+    if name not in ISSUER | ADDRESS or spec.type != "string":
+        return
+    first = next((i for i, (_, ln) in enumerate(lines)
+                  if len(re.findall(r"[A-Za-z]", ln.text)) >= 3
+                  and not ADDRESS_STOP.search(ln.text)), None)
+    if first is None:
+        return
+    n, ln = lines[first]
+    if name in ISSUER:
+        yield Found(ln.text.strip(), 0.5, "pattern", n, ln.box, ln.text)
+        return
+    block = []
+    for n2, o in lines[first + 1 : first + 8]:
+        if ADDRESS_STOP.search(o.text) or n2 != n:
+            break
+        if re.fullmatch(r"\W*\(?[\w-]{4,}\)?\W*", o.text.strip()) and any(
+                c.isdigit() for c in o.text):
+            continue  # a registration number under the name, e.g. "(1365663-P)"
+        block.append(o)
+    if block:
+        yield Found(" ".join(o.text.strip() for o in block), 0.5, "pattern", n, Box(
+            page=n, x0=min(o.box.x0 for o in block), y0=min(o.box.y0 for o in block),
+            x1=max(o.box.x1 for o in block), y1=max(o.box.y1 for o in block)),
+            "\n".join(o.text for o in block))
+
+
 def extract_fields(path: str | Path, schema: Any, *, password: str | None = None,
                    options: ExtractOptions | None = None) -> dict:
     """``{"values": {...}, "fields": {name: {value, confidence, source, page, box, text,
     reason}}}``; ``values`` validates against the schema (missing fields are null)."""
-    import jsonschema
-
     path = Path(path)
     js = load_schema(schema)
     specs = field_specs(js)
@@ -201,11 +260,24 @@ def extract_fields(path: str | Path, schema: Any, *, password: str | None = None
         raise errors.DocvlmError(e.message, file=path, page=e.page, stage=e.stage)
     acro = _acroform(path, opts.password) if doc.source.format == "pdf" else {}
     model_vals = _from_model(path, doc, specs, opts)
+    return fields_from_document(doc, js, acro, model_vals)
+
+
+def fields_from_document(doc, schema: Any, acro: dict[str, Found] | None = None,
+                         model_vals: dict[str, Found] | None = None) -> dict:
+    """The field rules on an extracted :class:`schemas.Document` (whatever read it): form
+    fields first, then the model's answer, then labels in the text, then patterns."""
+    import jsonschema
+
+    js = load_schema(schema)
+    specs = field_specs(js)
+    acro, model_vals = acro or {}, model_vals or {}
     values, fields = {}, {}
     for spec in specs:
         cands = [c for c in (acro.get(_norm(spec.name)) or acro.get(_norm(spec.title)),
                              model_vals.get(spec.name)) if c]
         cands += list(_from_text_layer(doc, spec))
+        cands += list(_by_pattern(doc, spec))
         chosen, reason = None, "not found in the form fields, the model output or the text"
         for c in cands:
             v, why = coerce(c.value, spec)
