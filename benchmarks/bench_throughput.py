@@ -6,7 +6,8 @@
 2. Training steps (forward + backward + AdamW) on reading batches (16 rendered lines), with
    batches built beforehand so only the model is timed; achieved FLOP/s estimated as
    6 x parameters x tokens (Kaplan et al. 2020) for the vision tower and the LM separately,
-   plus the attention term 12 x layers x width x sequence per token.
+   plus the attention term 12 x layers x width x sequence per token; convolutions (the
+   patch embedding or conv stem, which see every pixel) counted exactly per output.
 """
 
 from __future__ import annotations
@@ -53,7 +54,18 @@ def main() -> None:
     bs = args.batch_size
     batches = [collate(tok, [BUILDERS[args.task](sample_rng(1, i * bs + j), "train", cfg)
                              for j in range(bs)]) for i in range(args.steps + 1)]
-    n_vis = sum(p.numel() for p in model.tower.parameters())
+    stem = model.tower.siglip.embeddings.patch_embedding
+    n_vis = sum(p.numel() for p in model.tower.parameters()) - sum(
+        p.numel() for p in stem.parameters())  # per kept patch; the stem is counted per pixel
+    conv_flops = [0.0]
+
+    def count_conv(mod, inp, out):  # 2 x (k*k*Cin) x outputs, forward; x3 with backward
+        conv_flops[0] += 6 * out.numel() * mod.in_channels * mod.kernel_size[0] * \
+            mod.kernel_size[1] // mod.groups
+
+    for m in stem.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.register_forward_hook(count_conv)
     emb = model.lm.get_input_embeddings().weight.numel()
     n_lm = sum(p.numel() for p in model.lm.parameters()) - emb  # tied head: count once
     vl, ll = cfg.vision, model.lm.config
@@ -61,6 +73,7 @@ def main() -> None:
     step0 = batches[0]
     loss = model(step0, ctc_weight=1.0)["loss"]  # warm-up (not timed)
     loss.backward()
+    conv_flops[0] = 0.0
     t0 = time.perf_counter()
     for b in batches[1:]:
         loss = model(b, ctc_weight=1.0)["loss"]
@@ -75,6 +88,7 @@ def main() -> None:
         flops += 6 * tokens * (n_lm + emb)  # the output projection (tied embedding) too
         flops += 6 * ll.num_hidden_layers * 2 * ll.hidden_size * T * tokens
     dt = time.perf_counter() - t0
+    flops += conv_flops[0]
     sps = args.steps * bs / dt
     print(f"preset {args.preset}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
           f"parameters; {args.task} batches of {bs}: {sps:.1f} samples/s, "

@@ -32,8 +32,11 @@ from docvlm.ingest import open_document
 from docvlm.pipeline import ExtractOptions, extract
 from schemas import Box
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%m/%d/%Y", "%m/%d/%y", "%d.%m.%Y",
-                "%d-%m-%Y", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d %B, %Y")
+# day-first before month-first where both parse (most of the world writes 05/01/17 for
+# 5 January)
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%d/%m/%y", "%m/%d/%Y", "%m/%d/%y",
+                "%d.%m.%Y", "%d.%m.%y", "%d-%m-%Y", "%d-%m-%y", "%d %B %Y", "%d %b %Y",
+                "%d %b %y", "%B %d, %Y", "%b %d, %Y", "%d %B, %Y", "%b. %d, %Y")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 DATE_RE = re.compile(rf"\b(\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}|"
                      rf"\d{{1,2}} {_MONTH},? \d{{2,4}}|{_MONTH} \d{{1,2}},? \d{{4}})\b", re.I)
