@@ -98,6 +98,22 @@ class PageReader:
                 continue
             crop = image[y0:y1, x0:x1]
             frac = (x0 / w, y0 / h, x1 / w, y1 / h)
+            if r.label == RegionLabel.TABLE and r.table is not None and r.table.cells:
+                for cell in r.table.cells:  # a ruled grid: read each cell's lines
+                    cb = cell.box
+                    cx0, cy0 = int(cb.x0 * sx) + 2, int(cb.y0 * sy) + 2
+                    cx1, cy1 = int(cb.x1 * sx) - 1, int(cb.y1 * sy) - 1
+                    if cx1 - cx0 < 4 or cy1 - cy0 < 4:
+                        continue
+                    for b in self._find_lines(image[cy0:cy1, cx0:cx1], cx0, cy0, sx, sy,
+                                              cb.page):
+                        lx0, ly0, lx1, ly1 = segment.pad_rect(
+                            (int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1,
+                             int(b.y1 * sy) + 1), image.shape)
+                        samples.append(self._read_sample(image[ly0:ly1, lx0:lx1],
+                                                         (lx0 / w, ly0 / h, lx1 / w, ly1 / h)))
+                        targets.append((r, cell))
+                continue
             if r.label == RegionLabel.TABLE:
                 crop = normalize_text_scale(crop, table_scale_target(self.model.cfg.tiling.line_px))
                 samples.append(Sample(prepare_image(crop, self.model.cfg, "native", frac),
@@ -120,7 +136,13 @@ class PageReader:
             targets.append((r, None))
         problems = []
         by_line: dict[str, Region] = {}
+        by_cell: dict[str, Region] = {}
         for (r, line), g in zip(targets, self._generate(samples, 256)):
+            if isinstance(line, TableCell):
+                line.text = " ".join(t for t in (line.text, self._plain(g)) if t)
+                r.confidence = round(min(r.confidence, g.confidence), 4)
+                by_cell[r.id] = r
+                continue
             if line is not None:
                 line.text = self._plain(g)
                 line.confidence = round(min(line.confidence, g.confidence), 4)
@@ -136,6 +158,8 @@ class PageReader:
             else:
                 r.text = self._plain(g)
                 r.lines = _split_lines(r.text, r.box, r.confidence)
+        for r in by_cell.values():
+            r.text = r.table.to_markdown()
         for r in by_line.values():  # a line read as nothing keeps its box (and 0 text)
             r.text = "\n".join(ln.text for ln in r.lines if ln.text)
             if r.lines:
@@ -173,6 +197,22 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
     boxes: list[segment.Rect] = []
     lines = segment.text_lines(image, boxes_out=boxes)
     regions: list[Region] = []
+    tables = segment.ruled_tables(image)
+    for t in tables:
+        box = _box_pt(t.box, sx, sy, number)
+        cells = [TableCell(row=c.row, col=c.col, row_span=c.row_span, col_span=c.col_span,
+                           column_header=c.row == 0, box=_box_pt(c.box, sx, sy, number))
+                 for c in t.cells]
+        regions.append(Region(id="", label=RegionLabel.TABLE, box=box, source=Source.VISION,
+                              table=Table(n_rows=t.n_rows, n_cols=t.n_cols, cells=cells,
+                                          box=box)))
+
+    def in_table(r: segment.Rect) -> bool:
+        cx, cy = (r[0] + r[2]) / 2, (r[1] + r[3]) / 2
+        return any(t.box[0] <= cx <= t.box[2] and t.box[1] <= cy <= t.box[3] for t in tables)
+
+    lines = [ln for ln in lines if not in_table(ln)]
+    boxes = [b for b in boxes if not in_table(b)]
     for b in segment.text_blocks(image, lines):
         regions.append(Region(
             id="", label=RegionLabel.TEXT, box=_box_pt(b.box, sx, sy, number),

@@ -169,13 +169,19 @@ def normalize_contrast(gray: np.ndarray) -> tuple[np.ndarray, bool, str]:
 def denoise(gray: np.ndarray, threshold: float = 6.0) -> tuple[np.ndarray, bool, str]:
     """3x3 median filter when the background is noisy (salt-and-pepper, scanner grain)."""
     med = cv2.medianBlur(gray, 3)
+    # thin straight rules (form lines, table grids) are not noise, and a median would erase
+    # them: find them (long runs of dark pixels) and leave them out of both
+    dark = (gray < 128).astype(np.uint8)
+    rules = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, 25), np.uint8)) | \
+        cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((25, 1), np.uint8))
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8)).astype(bool)
     # background = far from any real stroke (the median drops isolated specks, the erosion
     # keeps a margin around strokes), so text edges do not count as noise
-    bg = cv2.erode(med, np.ones((5, 5), np.uint8)) > 200
+    bg = (cv2.erode(med, np.ones((5, 5), np.uint8)) > 200) & ~rules
     noise = float(np.abs(gray.astype(np.int16) - med)[bg].std()) if bg.any() else 0.0
     if noise <= threshold:
         return gray, False, f"noise {noise:.1f}"
-    return med, True, f"noise {noise:.1f}, median 3x3"
+    return np.where(rules, gray, med), True, f"noise {noise:.1f}, median 3x3"
 
 
 def preprocess_scan(

@@ -259,3 +259,110 @@ def pad_rect(rect: Rect, shape: tuple[int, ...], pad_y: float = 0.25, pad_x: flo
     h = y1 - y0
     py, px = int(round(h * pad_y)), int(round(h * pad_x))
     return (max(0, x0 - px), max(0, y0 - py), min(shape[1], x1 + px), min(shape[0], y1 + py))
+
+
+# ---------------------------------------------------------------- ruled tables
+@dataclass
+class GridCell:
+    row: int
+    col: int
+    row_span: int
+    col_span: int
+    box: Rect
+
+
+@dataclass
+class RuledTable:
+    box: Rect
+    n_rows: int
+    n_cols: int
+    cells: list[GridCell]
+
+
+def _positions(values: list[float], tol: float) -> list[float]:
+    """Cluster 1-D positions closer than ``tol``; the cluster means, sorted."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [float(np.mean(c)) for c in out]
+
+
+def ruled_tables(gray: np.ndarray, min_rows: int = 2, min_cols: int = 2) -> list[RuledTable]:
+    """Tables drawn with rules on all sides of their cells (grids of horizontal and vertical
+    lines), with row and column spans where an inner rule is missing. Tables without
+    vertical rules are left to the model."""
+    mask = ink_mask(gray)
+    h, w = mask.shape
+    length = max(20, min(h, w) // 30)
+    horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (length, 1)))
+    vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (1, length)))
+    frame = cv2.dilate(horiz | vert, np.ones((5, 5), np.uint8))
+    _, _, stats = _components(frame)
+    tables = []
+    for x, y, bw, bh, _ in stats:
+        if bw < 4 * length or bh < length:
+            continue
+        t = _grid(horiz[y : y + bh, x : x + bw], vert[y : y + bh, x : x + bw], length)
+        if t is None or t.n_rows < min_rows or t.n_cols < min_cols:
+            continue
+        dx, dy = int(x), int(y)
+        for c in t.cells:
+            c.box = (c.box[0] + dx, c.box[1] + dy, c.box[2] + dx, c.box[3] + dy)
+        t.box = (t.box[0] + dx, t.box[1] + dy, t.box[2] + dx, t.box[3] + dy)
+        tables.append(t)
+    return tables
+
+
+def _grid(horiz: np.ndarray, vert: np.ndarray, length: int, tol: int = 4
+          ) -> RuledTable | None:
+    """The cell grid of one frame of rules (coordinates relative to the frame)."""
+    _, _, hs = _components(horiz)
+    _, _, vs = _components(vert)
+    ys = _positions([s[1] + s[3] / 2 for s in hs if s[2] >= length], tol)
+    xs = _positions([s[0] + s[2] / 2 for s in vs if s[3] >= length // 2], tol)
+    if len(ys) < 2 or len(xs) < 2:
+        return None
+    nr, nc = len(ys) - 1, len(xs) - 1
+
+    def covered(band: np.ndarray, axis: int) -> bool:
+        return band.size > 0 and band.any(axis=axis).mean() > 0.6
+
+    parent = list(range(nr * nc))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(nr):
+        y0, y1 = int(ys[r]) + tol, int(ys[r + 1]) - tol
+        for c in range(nc):
+            x0, x1 = int(xs[c]) + tol, int(xs[c + 1]) - tol
+            if c + 1 < nc:  # no rule between this cell and the next: one spanning cell
+                xi = int(round(xs[c + 1]))
+                if not covered(vert[y0:y1, max(0, xi - tol) : xi + tol + 1], 1):
+                    parent[find(r * nc + c)] = find(r * nc + c + 1)
+            if r + 1 < nr:
+                yi = int(round(ys[r + 1]))
+                if not covered(horiz[max(0, yi - tol) : yi + tol + 1, x0:x1], 0):
+                    parent[find(r * nc + c)] = find((r + 1) * nc + c)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(nr):
+        for c in range(nc):
+            groups.setdefault(find(r * nc + c), []).append((r, c))
+    cells = []
+    for slots in groups.values():
+        r0, r1 = min(s[0] for s in slots), max(s[0] for s in slots)
+        c0, c1 = min(s[1] for s in slots), max(s[1] for s in slots)
+        if len(slots) != (r1 - r0 + 1) * (c1 - c0 + 1):
+            return None  # not rectangles: not a clean grid
+        cells.append(GridCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, (
+            int(xs[c0]), int(ys[r0]), int(xs[c1 + 1]), int(ys[r1 + 1]))))
+    cells.sort(key=lambda g: (g.row, g.col))
+    return RuledTable((int(xs[0]), int(ys[0]), int(xs[-1]), int(ys[-1])), nr, nc, cells)

@@ -54,7 +54,8 @@ def main() -> int:
             out = cv2.resize(out, (args.width, round(out.shape[0] * f)),
                              interpolation=cv2.INTER_AREA)
             cv2.imwrite(str(args.out / f"{kind}-scan.png"), out)
-            read = [ln.text for r in p.regions for ln in r.lines]
+            read = [r.text if r.table is not None else ln.text for r in p.regions
+                    for ln in (r.lines or [r])]
             truth = [ln.text for g in page.regions for ln in g.lines]
             cer = corpus_cer(["\n".join(read)], ["\n".join(truth)])
             rows.append((kind, p, read, dt, cer))

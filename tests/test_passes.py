@@ -138,3 +138,19 @@ def test_vision_mode_without_a_model_is_a_usage_error(tmp_path, monkeypatch):
         assert r.returncode == 2 and "needs a model" in r.stderr
     else:  # shipped weights exist: vision mode runs
         assert r.returncode in (0, 3) and json.loads(r.stdout)["pages"][0]["mode"] == "vision"
+
+
+def test_ruled_table_on_a_scan_becomes_a_table_region_read_cell_by_cell(tmp_path,
+                                                                        reader_model):
+    from docvlm.synth.pages import HELDOUT_SEED_BASE, make_page
+
+    p = make_page(HELDOUT_SEED_BASE + 2, "table", "heldout")
+    Image.fromarray(p.render(150)).save(tmp_path / "table.png")
+    doc = extract(tmp_path / "table.png", model=str(reader_model), dpi=150)
+    tables = [r for r in doc.pages[0].regions if r.label == RegionLabel.TABLE]
+    truth = next(g for g in p.regions if g.table is not None).table
+    assert len(tables) == 1
+    t = tables[0].table
+    assert (t.n_rows, t.n_cols, len(t.cells)) == (truth.n_rows, truth.n_cols, len(truth.cells))
+    assert all(c.box is not None and tables[0].box.x0 - 1 <= c.box.x0 for c in t.cells)
+    assert tables[0].text == t.to_markdown() and tables[0].text.count("\n") == t.n_rows

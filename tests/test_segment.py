@@ -69,3 +69,37 @@ def test_segment_layout_finds_checkboxes_and_their_state():
     texts = [r for r in regions if r.label == RegionLabel.TEXT]
     assert texts and all(r.lines and r.id.startswith("p1-r") for r in texts)
     assert [r.order for r in regions] == list(range(len(regions)))
+
+
+def _structure(cells) -> set:
+    return {(c.row, c.col, c.row_span, c.col_span) for c in cells}
+
+
+def test_ruled_tables_recover_the_grid_with_spans():
+    seen_span = False
+    for seed in range(4):
+        p = make_page(HELDOUT_SEED_BASE + seed, "table", "heldout")  # held out: ruled
+        truth = next(g for g in p.regions if g.table is not None).table
+        found = segment.ruled_tables(p.render(DPI))
+        assert len(found) == 1
+        t = found[0]
+        assert (t.n_rows, t.n_cols) == (truth.n_rows, truth.n_cols)
+        assert _structure(t.cells) == _structure(truth.cells)
+        seen_span |= any(c.row_span > 1 or c.col_span > 1 for c in truth.cells)
+    assert seen_span  # the check covered spanning cells
+    # an unruled table (template 1) is not a ruled grid: left to the model
+    unruled = next(make_page(s, "table", "train") for s in range(20)
+                   if make_page(s, "table", "train").variant == 1)
+    assert segment.ruled_tables(unruled.render(DPI)) == []
+
+
+def test_segment_layout_puts_table_text_in_cells_not_blocks():
+    p = make_page(HELDOUT_SEED_BASE + 1, "table", "heldout")
+    regions = segment_layout(p.render(DPI), 1, p.width, p.height)
+    tables = [r for r in regions if r.label == RegionLabel.TABLE]
+    assert len(tables) == 1 and tables[0].table.n_rows >= 2
+    tb = tables[0].box
+    for r in regions:
+        if r.label == RegionLabel.TEXT:  # no text block inside the table
+            cy = (r.box.y0 + r.box.y1) / 2
+            assert not (tb.y0 < cy < tb.y1 and tb.x0 < r.box.x0 < tb.x1)
