@@ -157,6 +157,8 @@ def _add_export(sub) -> None:
     p.add_argument("--model", required=True, metavar="DIR", help="model folder (run/best)")
     p.add_argument("--out", required=True, metavar="DIR", help="destination folder")
     p.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), default="bfloat16")
+    p.add_argument("--read-with", choices=("decoder", "ctc"), default=None,
+                   help="how the exported model reads text lines (default: unchanged)")
     p.set_defaults(func=cmd_export)
 
 
@@ -371,6 +373,12 @@ def cmd_export(args) -> int:
     from docvlm.model.vlm import DocVLM
 
     model = DocVLM.load(args.model)
+    if args.read_with:
+        if args.read_with == "ctc" and model.ctc is None:
+            print(f"docvlm: error: {args.model} has no reading head to read with",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        model.cfg.read_with = args.read_with
     out = model.save(args.out, dtype=getattr(torch, args.dtype))
     run = Path(args.model).parent
     for name in ("stage.json",):

@@ -137,7 +137,7 @@ class PageReader:
         problems = []
         by_line: dict[str, Region] = {}
         by_cell: dict[str, Region] = {}
-        for (r, line), g in zip(targets, self._generate(samples, 256)):
+        for (r, line), g in zip(targets, self._read(samples, targets)):
             if isinstance(line, TableCell):
                 line.text = " ".join(t for t in (line.text, self._plain(g)) if t)
                 r.confidence = round(min(r.confidence, g.confidence), 4)
@@ -166,8 +166,25 @@ class PageReader:
                 r.confidence = round(min(ln.confidence for ln in r.lines), 4)
         return problems
 
+    def _read(self, samples: list[Sample], targets: list) -> list:
+        """Generate for every sample; line samples go to the reading head instead when the
+        model says it reads lines with it (``cfg.read_with == "ctc"``)."""
+        ctc = self.model.cfg.read_with == "ctc" and self.model.ctc is not None
+        lines = [i for i, (_, ln) in enumerate(targets) if ln is not None] if ctc else []
+        out: list = [None] * len(samples)
+        for k in range(0, len(lines), 32):
+            idx = lines[k : k + 32]
+            for i, g in zip(idx, self.model.ctc_read([samples[i].views[0] for i in idx])):
+                out[i] = g
+        rest = [i for i in range(len(samples)) if out[i] is None]
+        for i, g in zip(rest, self._generate([samples[i] for i in rest], 256)):
+            out[i] = g
+        return out
+
     def _plain(self, g) -> str:
         """Read text without special tokens (a model has no business emitting them here)."""
+        if g.plain:
+            return g.text.strip()
         return self.model.tokenizer.decode(g.token_ids, skip_special=True).strip()
 
     def _read_sample(self, crop: np.ndarray, frac: tuple[float, float, float, float]

@@ -154,3 +154,27 @@ def test_ruled_table_on_a_scan_becomes_a_table_region_read_cell_by_cell(tmp_path
     assert (t.n_rows, t.n_cols, len(t.cells)) == (truth.n_rows, truth.n_cols, len(truth.cells))
     assert all(c.box is not None and tables[0].box.x0 - 1 <= c.box.x0 for c in t.cells)
     assert tables[0].text == t.to_markdown() and tables[0].text.count("\n") == t.n_rows
+
+
+def test_lines_read_with_the_reading_head_when_the_model_says_so(tmp_path):
+    folder = _tiny(tmp_path / "ctc", ["read_line"])
+    cfg = DocVLMConfig.load(folder)
+    cfg.read_with = "ctc"
+    cfg.save(folder)
+    img = render_gray(make_text_pdf(tmp_path / "s.pdf"), dpi=150)
+    Image.fromarray(img).save(tmp_path / "scan.png")
+    doc = extract(tmp_path / "scan.png", model=str(folder), dpi=150)
+    lines = [ln for r in doc.pages[0].regions for ln in r.lines]
+    assert len(lines) >= 10
+    assert all("<" not in ln.text and 0 <= ln.confidence <= 1 for ln in lines)
+    model = DocVLM.load(folder)
+    from docvlm.model import prepare_image
+    views = prepare_image(img[:60, :400], model.cfg, "native")
+    g = model.ctc_read(views)[0]
+    assert g.plain and g.text == model.ctc_decode(collate_one(model, views))[0]
+
+
+def collate_one(model, views):
+    from docvlm.model import Sample, collate
+
+    return collate(model.tokenizer, [Sample(views, "<task_read>")])

@@ -108,6 +108,10 @@ class DocVLMConfig:
     # what these weights were trained on (the trainer adds each stage's tasks): a model
     # never trained on page layout gets its regions from classical segmentation
     trained_tasks: list[str] = field(default_factory=list)
+    # how text lines are read at inference: "decoder" (the LM, autoregressive) or "ctc"
+    # (the reading head on the encoder: one pass, several times faster); export picks the
+    # one with the lower held-out CER
+    read_with: Literal["decoder", "ctc"] = "decoder"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

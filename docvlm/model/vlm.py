@@ -46,6 +46,7 @@ class Generated:
     token_ids: list[int]
     text: str  # decoded with special tokens kept (for the codecs)
     token_confidence: list[float]  # probability of each generated token
+    plain: bool = False  # text holds no special tokens (the reading head's output)
 
     @property
     def confidence(self) -> float:
@@ -221,16 +222,29 @@ class DocVLM(nn.Module):
 
     def ctc_decode(self, batch: Batch) -> list[str]:
         """Greedy CTC transcription of each view (the reading head's own output)."""
-        assert self.ctc is not None, "this model has no reading head"
+        return [g.text for g in self.ctc_read(batch.views)]
+
+    @torch.no_grad()
+    def ctc_read(self, views: list) -> list[Generated]:
+        """Read each (line) view with the reading head alone: one encoder pass, greedy CTC
+        (Graves et al. 2006), no autoregressive decoding. ``token_confidence`` holds the
+        probability of each emitted character's best frame."""
+        if self.ctc is None:
+            raise ValueError("this model has no reading head (ctc_head is off)")
         out = []
-        for v, feats in zip(batch.views, self.tower(batch.views)):
-            best = self._column_logits(v, feats).argmax(-1).tolist()
-            chars, prev = [], 0
-            for c in best:
+        for v, feats in zip(views, self.tower(views)):
+            probs = self._column_logits(v, feats).float().softmax(-1)
+            p, best = probs.max(-1)
+            chars, confs, prev = [], [], 0
+            for c, q in zip(best.tolist(), p.tolist()):
                 if c != prev and c != 0:
                     chars.append(c - 1)
+                    confs.append(q)
+                elif c == prev and c != 0 and confs:
+                    confs[-1] = max(confs[-1], q)
                 prev = c
-            out.append(bytes(chars).decode("utf-8", errors="replace"))
+            text = bytes(chars).decode("utf-8", errors="replace")
+            out.append(Generated(list(chars), text, confs or [float(p.min())], plain=True))
         return out
 
     def embed(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
