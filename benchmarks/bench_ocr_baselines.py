@@ -62,16 +62,10 @@ def rapidocr(crops) -> list[str] | None:
 def docvlm_read(crops, model_dir: str | None) -> list[str] | None:
     if not model_dir:
         return None
-    from docvlm.crops import normalize_text_scale
-    from docvlm.eval.run import Generator
-    from docvlm.model.processor import Sample
-    from docvlm.model.vision import prepare_image
     from docvlm.model.vlm import DocVLM
+    from docvlm.passes import PageReader
 
-    model = DocVLM.load(model_dir)
-    samples = [Sample(prepare_image(normalize_text_scale(img, model.cfg.tiling.line_px),
-                                    model.cfg, "native"), "<task_read>") for img, _ in crops]
-    return Generator(model)(samples, 96)
+    return PageReader(DocVLM.load(model_dir)).read_images([img for img, _ in crops])
 
 
 def main() -> None:

@@ -63,3 +63,27 @@ def normalize_text_scale(gray: np.ndarray, target: float = LINE_PX,
     h, w = gray.shape[:2]
     interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
     return cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=interp)
+
+
+def fit_line(gray: np.ndarray, line_px: int, *, glyph: float | None = None,
+             jitter: float = 1.0, unit_w: int = 32, max_factor: float = 6.0) -> np.ndarray:
+    """One text line as the model reads it, in training and at inference alike: scaled so
+    its median glyph is ``glyph_target(line_px)`` tall (``glyph``: the measured median
+    glyph height in ``gray``, estimated when not given), then cut or padded with paper to a
+    band exactly ``line_px`` tall centred on its ink, and padded on the right to a multiple
+    of ``unit_w`` (so the view needs no further resizing)."""
+    g = glyph or median_glyph_height(gray)
+    h, w = gray.shape[:2]
+    f = (glyph_target(line_px) * jitter / g) if g else line_px / max(1, h)
+    f = min(max_factor, max(1 / max_factor, f))
+    interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
+    img = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=interp)
+    paper = int(np.percentile(img, 90))
+    rows = np.nonzero((img < paper - 40).any(axis=1))[0]
+    centre = (rows[0] + rows[-1] + 1) / 2 if len(rows) else img.shape[0] / 2
+    top = int(round(centre - line_px / 2))
+    out = np.full((line_px, max(unit_w, -(-img.shape[1] // unit_w) * unit_w)), paper, np.uint8)
+    src0, src1 = max(0, top), min(img.shape[0], top + line_px)
+    if src1 > src0:
+        out[src0 - top : src1 - top, : img.shape[1]] = img[src0:src1]
+    return out

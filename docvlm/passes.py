@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from docvlm import segment
-from docvlm.crops import normalize_text_scale, table_scale_target
+from docvlm.crops import fit_line, normalize_text_scale, table_scale_target
 from docvlm.model.codec import otsl_to_table, parse_layout
 from docvlm.model.processor import MAX_ANCHORS, Sample, collate
 from docvlm.model.vision import prepare_image
@@ -132,7 +132,7 @@ class PageReader:
                                                          (lx0 / w, ly0 / h, lx1 / w, ly1 / h)))
                         targets.append((r, line))
                     continue
-                samples.append(self._read_sample(crop, frac))
+                samples.append(self._read_sample(crop, frac, line=False))
             targets.append((r, None))
         problems = []
         by_line: dict[str, Region] = {}
@@ -181,15 +181,39 @@ class PageReader:
             out[i] = g
         return out
 
+    def read_images(self, images: list[np.ndarray], joiner: str = " ") -> list[str]:
+        """Text of each crop, read line by line (the lines found by segmentation, or the
+        whole crop as one line when segmentation finds one or none), lines joined by
+        ``joiner``. For ground-truth crops (evaluation, benchmarks)."""
+        samples, owners = [], []
+        for k, img in enumerate(images):
+            rects = segment.text_lines(img) if img.size else []
+            crops = [img] if len(rects) <= 1 else [
+                img[y0:y1, x0:x1] for x0, y0, x1, y1 in
+                (segment.pad_rect(r, img.shape) for r in rects)]
+            for c in crops:
+                if c.size:
+                    samples.append(self._read_sample(c, (0.0, 0.0, 1.0, 1.0)))
+                    owners.append(k)
+        texts: list[list[str]] = [[] for _ in images]
+        for k, g in zip(owners, self._read(samples, [(None, True)] * len(samples))):
+            t = self._plain(g)
+            if t:
+                texts[k].append(t)
+        return [joiner.join(t) for t in texts]
+
     def _plain(self, g) -> str:
         """Read text without special tokens (a model has no business emitting them here)."""
         if g.plain:
             return g.text.strip()
         return self.model.tokenizer.decode(g.token_ids, skip_special=True).strip()
 
-    def _read_sample(self, crop: np.ndarray, frac: tuple[float, float, float, float]
-                     ) -> Sample:
-        crop = normalize_text_scale(crop, self.model.cfg.tiling.line_px)
+    def _read_sample(self, crop: np.ndarray, frac: tuple[float, float, float, float],
+                     line: bool = True) -> Sample:
+        """A crop to read: one text line (scaled and banded exactly as in training), or a
+        whole region when no lines were found in it."""
+        crop = (fit_line(crop, self.model.cfg.tiling.line_px) if line else
+                normalize_text_scale(crop, self.model.cfg.tiling.line_px))
         return Sample(prepare_image(crop, self.model.cfg, "native", frac), "<task_read>")
 
     @staticmethod

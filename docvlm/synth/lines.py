@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymupdf
 
+from docvlm.crops import median_glyph_height
 from docvlm.synth import fonts
 from docvlm.synth.degrade import degrade
 from docvlm.synth.text import line_of_text
@@ -24,6 +25,7 @@ class LineCrop:
     family: str
     dpi: float
     degradations: list[str] = field(default_factory=list)
+    glyph_px: float | None = None  # median glyph height measured on the clean render
 
 
 def line_text(r: random.Random, max_chars: int = MAX_CHARS) -> str:
@@ -53,7 +55,8 @@ def render_line(r: random.Random, text: str, split: str = "train", *,
     pix = page.get_pixmap(matrix=pymupdf.Matrix(z, z), colorspace=pymupdf.csGRAY, alpha=False)
     img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.stride)[:, : pix.w].copy()
     doc.close()
+    glyph = median_glyph_height(img)
     steps: list[str] = []
     if r.random() < degrade_p:
         img, steps = degrade(img, r, strength=r.uniform(0.5, 1.0), rotate_max=0.6)
-    return LineCrop(img, text, fam.name, dpi, steps)
+    return LineCrop(img, text, fam.name, dpi, steps, glyph)

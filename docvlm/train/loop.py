@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
+from docvlm.crops import fit_line
 from docvlm.eval.metrics import corpus_cer
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import Sample, collate
@@ -35,7 +36,6 @@ from docvlm.synth.lines import line_text, render_line
 from docvlm.synth.text import corpus
 from docvlm.train.data import TaskStream, sample_rng, worker_init
 from docvlm.train.stages import MODULES, Stage
-from docvlm.train.tasks import to_line_height
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def reading_eval(model: DocVLM, n: int, seed: int = 12345, split: str = "heldout
         r = sample_rng(seed, i, "eval-" + split)
         crop = render_line(r, line_text(r), split, degrade_p=degrade_p)
         refs.append(crop.text)
-        img = to_line_height(crop.image, model.cfg.tiling.line_px)
+        img = fit_line(crop.image, model.cfg.tiling.line_px)  # as inference: glyphs measured
         samples.append(Sample(prepare_image(img, model.cfg, "native"), "<task_read>"))
     preds, ctc_preds = [], []
     for k in range(0, n, 16):

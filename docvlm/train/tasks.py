@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from docvlm.crops import COMPONENT_TO_LINE, TIGHT_TO_GLYPH, table_line_px
+from docvlm.crops import COMPONENT_TO_LINE, TIGHT_TO_GLYPH, fit_line, table_line_px
 from docvlm.model.codec import kv_target, layout_target, table_to_otsl
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import MAX_ANCHORS, Sample
@@ -29,20 +29,12 @@ def line_height(r: random.Random, cfg: DocVLMConfig) -> int:
 Builder = Callable[[random.Random, str, DocVLMConfig], Sample]
 
 
-def to_line_height(img, height: int):
-    """Scale a line crop to ``height`` pixels (text scale normalisation: a 32-px line is
-    legible and costs a quarter of the tokens of a 64-px one)."""
-    import cv2
-
-    h, w = img.shape
-    f = height / h
-    interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
-    return cv2.resize(img, (max(1, round(w * f)), height), interpolation=interp)
-
-
 def read_line(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
+    """A rendered line, scaled exactly as inference scales line crops (``crops.fit_line``:
+    median glyph measured on the, maybe degraded, image, to the model's text scale +-10 %,
+    in a ``line_px`` band)."""
     crop = render_line(r, line_text(r), split)
-    img = to_line_height(crop.image, line_height(r, cfg))
+    img = fit_line(crop.image, cfg.tiling.line_px, jitter=r.uniform(0.9, 1.1))
     views = prepare_image(img, cfg, "native")
     return Sample(views, "<task_read>", crop.text, ctc_text=crop.text)
 
@@ -51,8 +43,9 @@ def read_block(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     """A few stacked lines read as one region (newline-separated)."""
     n = r.randint(2, 4)
     crops = [render_line(r, line_text(r, 40), split, degrade_p=0.0) for _ in range(n)]
-    height = line_height(r, cfg)
-    imgs = [to_line_height(c.image, height) for c in crops]
+    jitter = r.uniform(0.9, 1.1)
+    imgs = [fit_line(c.image, cfg.tiling.line_px, glyph=c.glyph_px, jitter=jitter)
+            for c in crops]
     w = max(im.shape[1] for im in imgs)
     rows = [np.pad(im, ((0, 0), (0, w - im.shape[1])), constant_values=255) for im in imgs]
     img = np.concatenate(rows, axis=0)
