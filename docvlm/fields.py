@@ -215,6 +215,9 @@ def _by_pattern(doc, spec: FieldSpec):
     (the first line with words) and its address block (the lines after it, up to a line of
     phone, tax or document details) for issuer and address fields, as printed at the top of
     receipts and invoices."""
+    if spec.type == "boolean":
+        yield from _checkbox(doc, spec)
+        return
     lines = _lines(doc)
     if spec.format == "date":
         for n, ln in lines:
@@ -247,6 +250,29 @@ def _by_pattern(doc, spec: FieldSpec):
             page=n, x0=min(o.box.x0 for o in block), y0=min(o.box.y0 for o in block),
             x1=max(o.box.x1 for o in block), y1=max(o.box.y1 for o in block)),
             "\n".join(o.text for o in block))
+
+
+def _checkbox(doc, spec: FieldSpec):
+    """A yes/no field: the checkbox on the row of the line that carries its label (nearest
+    one left or right of it), checked or not."""
+    for page in doc.pages:
+        boxes = [r for r in page.regions if r.label.value == "checkbox"]
+        if not boxes:
+            continue
+        for r in page.regions:
+            for ln in r.lines:
+                if not any(re.match(rf"\s*{re.escape(label)}(?![a-z0-9])", ln.text, re.I)
+                           for label in spec.labels):
+                    continue
+                cy, h = (ln.box.y0 + ln.box.y1) / 2, ln.box.y1 - ln.box.y0
+                row = [b for b in boxes if b.box.y0 - h / 2 <= cy <= b.box.y1 + h / 2]
+                if not row:
+                    continue
+                b = min(row, key=lambda b: min(abs(b.box.x1 - ln.box.x0),
+                                               abs(b.box.x0 - ln.box.x1)))
+                if min(abs(b.box.x1 - ln.box.x0), abs(b.box.x0 - ln.box.x1)) <= 4 * h:
+                    yield Found(b.text, 0.8, "checkbox", page.number, b.box, ln.text)
+                    return
 
 
 def extract_fields(path: str | Path, schema: Any, *, password: str | None = None,

@@ -34,7 +34,8 @@ class ExtractOptions:
     limits: Limits = field(default_factory=Limits)
     render_workers: int = 1  # >1 renders pages in that many processes
     mode: str = "auto"  # auto | vision | anchored | text (text layer only, no model)
-    model: str | None = None  # model folder; None: $DOCVLM_MODEL or the shipped weights
+    model: object = None  # model folder (or a loaded DocVLM); None: $DOCVLM_MODEL or the
+    # shipped weights
 
 
 def _internal(e: Exception, path: Path, page: int | None, stage: str) -> ErrorItem:
@@ -109,6 +110,8 @@ def _model_for(opts: ExtractOptions):
         raise errors.UsageError(f"unknown mode {opts.mode!r}; choose from {MODES}")
     if opts.mode == "text":
         return None
+    if opts.model is not None and not isinstance(opts.model, str | os.PathLike):
+        return opts.model  # an already loaded model (evaluation, notebooks)
     path = opts.model or default_model_path()
     if path is None:
         if opts.mode in ("vision", "anchored"):

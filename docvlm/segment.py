@@ -68,7 +68,7 @@ def remove_rules(mask: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]
         cv2.MORPH_RECT, (length, 1)))
     vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
         cv2.MORPH_RECT, (1, length)))
-    rules = horiz | vert
+    rules = cv2.dilate(horiz | vert, np.ones((3, 3), np.uint8))  # and their blurred edges
     return mask & (1 - rules), rules
 
 
@@ -99,7 +99,7 @@ def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None
     h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     area = stats[:, cv2.CC_STAT_AREA]
     keep = (
-        (area >= max(2, g * g / 60))  # specks (dots of i and j survive: they are near g/4)
+        (area >= max(3, g * g / 40))  # specks (dots of i and j survive: they are near g/4)
         & ~((w > 6 * g) & (h < 0.5 * g))  # horizontal rules and underlines
         & ~((h > 4 * g) & (w < 0.5 * g))  # vertical rules
         & (h < 5 * g)  # figures, logos, big boxes (a table border's box is huge)
@@ -169,13 +169,17 @@ def text_lines(gray: np.ndarray, gap_em: float = 1.0, boxes_out: list[Rect] | No
     # join the dots and accents above letters to their line
     smeared = cv2.dilate(smeared, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(1, int(
         g * 0.35)))))
+    # character-sized components: a "line" without one is scanner grain or specks
+    _, clabels, cstats = _components(mask)
+    tall = np.concatenate([[0], (cstats[:, cv2.CC_STAT_HEIGHT] >= 0.6 * g).astype(np.uint8)])
+    glyphs = tall[clabels]
     _, _, stats = _components(smeared)
     rects: list[Rect] = []
     for x, y, w, h, _ in stats:
         if h < 0.5 * g or w < 0.5 * g:
             continue
         for r in _split_tall(mask, (int(x), int(y), int(x + w), int(y + h)), 2.0 * g):
-            if r[3] - r[1] >= 0.5 * g:
+            if r[3] - r[1] >= 0.5 * g and glyphs[r[1] : r[3], r[0] : r[2]].any():
                 rects.append(r)
     return sort_lines(merge_row_pieces(rects))
 

@@ -178,3 +178,17 @@ def collate_one(model, views):
     from docvlm.model import Sample, collate
 
     return collate(model.tokenizer, [Sample(views, "<task_read>")])
+
+
+def test_pipeline_evaluation_on_held_out_pages(reader_model):
+    """The pipeline-level evaluation: what does not depend on reading quality is checked
+    (segmentation finds the lines, the held-out ruled tables keep their structure)."""
+    from docvlm.eval.pages import eval_pages
+
+    res = eval_pages(DocVLM.load(reader_model), 1, dpi=150)
+    for cond in ("clean", "degraded"):
+        r = res[cond]
+        assert r["pages"] == 6 and r["tables"] >= 1
+        assert r["line_recall"] >= 0.85 and r["line_precision"] >= 0.85, r
+        assert r["table_teds_s"] >= 0.9, r
+        assert r["region_cer"] >= 0 and r["kv_f1"] is not None

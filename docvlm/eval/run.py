@@ -231,6 +231,10 @@ def eval_pubtabnet(model: DocVLM, n: int, data: Path) -> dict:
 def evaluate(model: DocVLM, name: str, n: int, data: Path = DEFAULT_DATA) -> dict:
     if name == "synth-heldout":
         return eval_synth(model, n)
+    if name == "synth-pages":
+        from docvlm.eval.pages import eval_pages
+
+        return eval_pages(model, max(1, n))
     if not (data / name).is_dir():
         return {"skipped": f"{data / name} is absent (real evaluation sets are not in this "
                            "checkout)"}
@@ -244,6 +248,11 @@ def print_table(results: dict[str, dict]) -> str:
         lines.append(f"{name}")
         for k, v in res.items():
             if k == "examples":
+                continue
+            if isinstance(v, dict):  # a sub-table (e.g. clean / degraded)
+                lines.append(f"  {k}")
+                lines += [f"    {k2:20s} {v2:.4f}" if isinstance(v2, float) else
+                          f"    {k2:20s} {v2}" for k2, v2 in v.items()]
                 continue
             val = f"{v:.4f}" if isinstance(v, float) else str(v)
             lines.append(f"  {k:22s} {val}")
