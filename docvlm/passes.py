@@ -18,6 +18,7 @@ segmentation (text blocks and checkboxes) instead of inventing them.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from docvlm.model.codec import otsl_to_table, parse_layout
 from docvlm.model.processor import MAX_ANCHORS, Sample, collate
 from docvlm.model.vision import prepare_image
 from docvlm.model.vlm import DocVLM
-from schemas import Box, Line, Region, RegionLabel, Source, Table, TableCell, Word
+from schemas import Box, FormField, Line, Region, RegionLabel, Source, Table, TableCell, Word
 
 log = logging.getLogger(__name__)
 
@@ -342,3 +343,112 @@ def usable_text_layer(text_regions: list[Region]) -> bool:
     good = sum(ch.isalnum() or ch.isspace() or ch in ".,;:!?()[]{}'\"-/%&@#*+=<>$€£" for ch in
                text)
     return good / len(text) >= 0.85 and text.count("\ufffd") / len(text) < 0.05
+
+
+BULLET = re.compile(r"^\s*([\u2022\u2023\u25aa\u25cf\u25e6*\u2013\u2014-]|\(?\d{1,3}[.)]|"
+                    r"\(?[a-z][.)])\s+\S")
+KV_LINE = re.compile(r"^\s*([A-Za-z][\w .#/&()'-]{0,38}?)\s*:\s+(\S.*)$")
+
+
+def _union(boxes: list[Box]) -> Box:
+    return Box(page=boxes[0].page, x0=min(b.x0 for b in boxes), y0=min(b.y0 for b in boxes),
+               x1=max(b.x1 for b in boxes), y1=max(b.y1 for b in boxes))
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    ov = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return ov >= 0.5 * min(a.y1 - a.y0, b.y1 - b.y0)
+
+
+def structure(regions: list[Region], number: int, width: float, height: float
+              ) -> list[Region]:
+    """Labels and key/value pairs for segmented, read regions (no model layout): a line
+    ending in ':' and the nearest line right of it on its row become a key/value region
+    with its field, as does a one-line region 'Key: value'; checkboxes get the text beside
+    them as their key; the largest text near the top is the title, short larger text a
+    section header, text in the top or bottom margin a header or footer, and blocks whose
+    lines start with bullets or numbers lists. Reading order is renumbered."""
+    texts = [r for r in regions if r.label == RegionLabel.TEXT]
+    lines = [ln for r in texts for ln in r.lines if ln.text.strip()]
+    if not lines:
+        return regions
+    med = float(np.median([ln.box.y1 - ln.box.y0 for ln in lines]))
+    used: set[int] = set()
+    new: list[Region] = []
+    for ln in lines:
+        t = ln.text.strip()
+        if id(ln) in used or not (t.endswith(":") and 1 < len(t) <= 40):
+            continue
+        right = [o for o in lines if id(o) not in used and o is not ln
+                 and o.box.x0 >= ln.box.x1 - 2 and _same_row(o.box, ln.box)
+                 and o.box.x0 - ln.box.x1 < 0.4 * width and not o.text.strip().endswith(":")]
+        if not right:
+            continue
+        val = min(right, key=lambda o: o.box.x0)
+        used |= {id(ln), id(val)}
+        new.append(_kv_region(ln, val, t[:-1].strip(), val.text.strip()))
+    for r in texts:
+        if len(r.lines) == 1 and id(r.lines[0]) not in used:
+            m = KV_LINE.match(r.lines[0].text)
+            if m and not BULLET.match(r.lines[0].text):
+                used.add(id(r.lines[0]))
+                new.append(_kv_region(r.lines[0], None, m.group(1).strip(), m.group(2).strip()))
+    out: list[Region] = []
+    for r in regions:
+        if r.label == RegionLabel.TEXT:
+            keep = [ln for ln in r.lines if id(ln) not in used]
+            if not keep:
+                continue
+            if len(keep) != len(r.lines):
+                r = r.model_copy(update={"lines": keep, "box": _union([ln.box for ln in keep]),
+                                         "text": "\n".join(ln.text for ln in keep if ln.text)})
+        out.append(r)
+    out += new
+    for cb in (r for r in out if r.label == RegionLabel.CHECKBOX):
+        beside = [ln for ln in lines if _same_row(ln.box, cb.box) and 0 <= ln.box.x0 - cb.box.x1
+                  < 4 * (cb.box.y1 - cb.box.y0)]
+        if beside:
+            ln = min(beside, key=lambda ln: ln.box.x0)
+            cb.field = FormField(key=ln.text.strip(), value="true" if cb.text == "\u2612"
+                                 else "false", key_box=ln.box, value_box=cb.box,
+                                 confidence=ln.confidence, source=Source.VISION)
+    _label(out, med, height)
+    out.sort(key=lambda r: (round(r.box.y0 / 4), r.box.x0))
+    for k, r in enumerate(out):
+        r.id, r.order = f"p{number}-r{k}", k
+    return out
+
+
+def _kv_region(key: Line, value: Line | None, k: str, v: str) -> Region:
+    lines = [key] if value is None else [key, value]
+    conf = min(ln.confidence for ln in lines)
+    return Region(id="", label=RegionLabel.KEY_VALUE, box=_union([ln.box for ln in lines]),
+                  text=" ".join(ln.text.strip() for ln in lines), confidence=conf,
+                  source=Source.VISION, lines=lines,
+                  field=FormField(key=k, value=v, key_box=key.box,
+                                  value_box=value.box if value else key.box,
+                                  confidence=conf, source=Source.VISION))
+
+
+def _label(regions: list[Region], med: float, height: float) -> None:
+    texts = [r for r in regions if r.label == RegionLabel.TEXT and r.lines]
+
+    def line_h(r: Region) -> float:
+        return float(np.median([ln.box.y1 - ln.box.y0 for ln in r.lines]))
+
+    top = [r for r in texts if r.box.y0 < 0.3 * height and len(r.lines) <= 2]
+    title = max(top, key=line_h, default=None)
+    if title is not None and line_h(title) >= 1.3 * med:
+        title.label = RegionLabel.TITLE
+    for r in texts:
+        if r.label != RegionLabel.TEXT:
+            continue
+        if r.box.y0 > 0.92 * height and len(r.lines) <= 2:
+            r.label = RegionLabel.FOOTER
+        elif r.box.y1 < 0.06 * height and len(r.lines) <= 2:
+            r.label = RegionLabel.HEADER
+        elif len(r.lines) <= 2 and line_h(r) >= 1.15 * med:
+            r.label = RegionLabel.SECTION_HEADER
+        elif len(r.lines) >= 2 and sum(bool(BULLET.match(ln.text)) for ln in r.lines) >= max(
+                2, 0.6 * len(r.lines)):
+            r.label = RegionLabel.LIST

@@ -93,6 +93,10 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
         else:
             problems += reader.parse(image, found, width, height)
             regions = found
+            if counts is None:  # segmented regions: labels and key/value pairs from the text
+                from docvlm.passes import structure
+
+                regions = structure(regions, n, width, height)
         for p in problems:
             warnings.append(ErrorItem(
                 code="decode", message=p, file=str(doc.path), page=n, stage="model"))

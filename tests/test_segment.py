@@ -103,3 +103,43 @@ def test_segment_layout_puts_table_text_in_cells_not_blocks():
         if r.label == RegionLabel.TEXT:  # no text block inside the table
             cy = (r.box.y0 + r.box.y1) / 2
             assert not (tb.y0 < cy < tb.y1 and tb.x0 < r.box.x0 < tb.x1)
+
+
+def test_structure_pairs_keys_values_and_labels_regions():
+    from docvlm.passes import structure
+    from schemas import Box, Line, Region, Source
+
+    def line(text, x0, y0, x1, h=10):
+        return Line(text=text, box=Box(page=1, x0=x0, y0=y0, x1=x1, y1=y0 + h))
+
+    def region(*lines, label=RegionLabel.TEXT, text=None):
+        box = Box(page=1, x0=min(ln.box.x0 for ln in lines), y0=min(ln.box.y0 for ln in lines),
+                  x1=max(ln.box.x1 for ln in lines), y1=max(ln.box.y1 for ln in lines))
+        return Region(id="", label=label, box=box, source=Source.VISION, lines=list(lines),
+                      text=text if text is not None else "\n".join(ln.text for ln in lines))
+
+    regions = [
+        region(line("Claim Form", 50, 40, 200, h=20)),
+        region(line("Invoice no:", 50, 100, 110), line("Date:", 50, 115, 80)),
+        region(line("323751", 150, 100, 200), line("2015-06-19", 150, 115, 210)),
+        region(line("Total: 56.18", 50, 140, 140)),
+        region(line("\u2022 Paper A4 ream", 50, 170, 200), line("\u2022 Toner", 50, 185, 120),
+               line("\u2022 Mouse pad", 50, 200, 140)),
+        region(line("Over 18", 70, 230, 120)),
+        Region(id="", label=RegionLabel.CHECKBOX, box=Box(page=1, x0=50, y0=230, x1=60, y1=240),
+               source=Source.VISION, text="\u2612"),
+        region(line("Thank you!", 50, 780, 120)),
+    ]
+    out = structure(regions, 1, 595, 842)
+    kv = {r.field.key: r.field.value for r in out if r.label == RegionLabel.KEY_VALUE}
+    assert kv == {"Invoice no": "323751", "Date": "2015-06-19", "Total": "56.18"}
+    labels = {r.label for r in out}
+    assert {RegionLabel.TITLE, RegionLabel.LIST, RegionLabel.FOOTER} <= labels
+    cb = next(r for r in out if r.label == RegionLabel.CHECKBOX)
+    assert (cb.field.key, cb.field.value) == ("Over 18", "true")
+    assert [r.order for r in out] == list(range(len(out)))
+    assert len({r.id for r in out}) == len(out)
+    # every line read is still somewhere, exactly once
+    before = sorted(ln.text for r in regions for ln in r.lines)
+    after = sorted(ln.text for r in out for ln in r.lines)
+    assert before == after
