@@ -52,11 +52,23 @@ class PageReader:
     def __init__(self, model: DocVLM, batch_size: int = 8) -> None:
         self.model, self.bs = model, batch_size
 
-    def _generate(self, samples: list[Sample], max_new: int):
-        out = []
-        for k in range(0, len(samples), self.bs):
-            batch = collate(self.model.tokenizer, samples[k : k + self.bs], left_pad=True)
-            out += self.model.generate(batch, max_new_tokens=max_new)
+    def _generate(self, samples: list[Sample], max_new: int, lines: bool = False):
+        """Greedy generation in batches. ``lines``: every sample is one text line, so its
+        output cannot be longer than its width allows (a character is at least ~4 px at
+        the trained scale): samples are batched by width and each batch's token budget is
+        capped by it, which keeps a confused model from looping to ``max_new``."""
+        order = sorted(range(len(samples)), key=lambda i: samples[i].views[0].pixels.shape[2]
+                       ) if lines else list(range(len(samples)))
+        out: list = [None] * len(samples)
+        for k in range(0, len(order), self.bs):
+            idx = order[k : k + self.bs]
+            chunk = [samples[i] for i in idx]
+            budget = max_new
+            if lines:
+                budget = min(max_new, 8 + max(s.views[0].pixels.shape[2] for s in chunk) // 4)
+            batch = collate(self.model.tokenizer, chunk, left_pad=True)
+            for i, g in zip(idx, self.model.generate(batch, max_new_tokens=budget)):
+                out[i] = g
         return out
 
     def layout(self, image: np.ndarray, number: int, width: float, height: float,
@@ -177,9 +189,12 @@ class PageReader:
             idx = lines[k : k + 32]
             for i, g in zip(idx, self.model.ctc_read([samples[i].views[0] for i in idx])):
                 out[i] = g
-        rest = [i for i in range(len(samples)) if out[i] is None]
-        for i, g in zip(rest, self._generate([samples[i] for i in rest], 256)):
-            out[i] = g
+        for line_mode in (True, False):
+            rest = [i for i in range(len(samples)) if out[i] is None
+                    and (targets[i][1] is not None) == line_mode]
+            for i, g in zip(rest, self._generate([samples[i] for i in rest], 256,
+                                                 lines=line_mode)):
+                out[i] = g
         return out
 
     def read_images(self, images: list[np.ndarray], joiner: str = " ") -> list[str]:
