@@ -1,3 +1,3 @@
 """Evaluation: metrics and readers for held-out synthetic and real sets."""
 
-SETS = ("synth-heldout", "synth-pages", "sroie", "funsd", "pubtabnet")
+SETS = ("synth-lines", "synth-heldout", "synth-pages", "sroie", "funsd", "pubtabnet")

@@ -231,6 +231,15 @@ def eval_pubtabnet(model: DocVLM, n: int, data: Path) -> dict:
 def evaluate(model: DocVLM, name: str, n: int, data: Path = DEFAULT_DATA) -> dict:
     if name == "synth-heldout":
         return eval_synth(model, n)
+    if name == "synth-lines":
+        from docvlm.train.loop import reading_eval
+
+        out = {}
+        for cond, p in (("clean", 0.0), ("degraded", 1.0)):
+            t0 = time.perf_counter()
+            r = reading_eval(model, n, seed=4242, degrade_p=p)
+            out[cond] = {**r, "n": n, "seconds": round(time.perf_counter() - t0, 1)}
+        return out
     if name == "synth-pages":
         from docvlm.eval.pages import eval_pages
 
