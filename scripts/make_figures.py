@@ -40,7 +40,8 @@ def thumbnails(out: Path) -> None:
     print(out)
 
 
-def curves(runs: list[Path], out: Path, sequential: bool = False) -> None:
+def curves(runs: list[Path], out: Path, sequential: bool = False,
+           max_samples: float | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,6 +51,8 @@ def curves(runs: list[Path], out: Path, sequential: bool = False) -> None:
     offset = 0
     for run in runs:
         recs = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x]
+        if max_samples is not None:
+            recs = [r for r in recs if r["samples"] <= max_samples]
         for r in recs:
             r["samples"] += offset
         tr = [r for r in recs if "loss" in r]
@@ -90,11 +93,14 @@ def main() -> None:
     c.add_argument("--out", default="docs/training_curves.png")
     c.add_argument("--sequential", action="store_true",
                    help="runs are successive stages: put them end to end on the x axis")
+    c.add_argument("--max-samples", type=float, default=None,
+                   help="plot each run up to this many training samples")
     args = ap.parse_args()
     if args.what == "thumbnails":
         thumbnails(Path(args.out))
     else:
-        curves([Path(r) for r in args.runs], Path(args.out), args.sequential)
+        curves([Path(r) for r in args.runs], Path(args.out), args.sequential,
+               args.max_samples)
 
 
 if __name__ == "__main__":
