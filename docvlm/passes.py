@@ -120,11 +120,7 @@ class PageReader:
                         continue
                     for b in self._find_lines(image[cy0:cy1, cx0:cx1], cx0, cy0, sx, sy,
                                               cb.page):
-                        lx0, ly0, lx1, ly1 = segment.pad_rect(
-                            (int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1,
-                             int(b.y1 * sy) + 1), image.shape)
-                        samples.append(self._read_sample(image[ly0:ly1, lx0:lx1],
-                                                         (lx0 / w, ly0 / h, lx1 / w, ly1 / h)))
+                        samples.append(self._line_sample(image, b, sx, sy))
                         targets.append((r, cell))
                 continue
             if r.label == RegionLabel.TABLE:
@@ -137,13 +133,8 @@ class PageReader:
                 if line_boxes:  # read line by line: each line gets its own box
                     r.lines = []
                     for b in line_boxes:
-                        line = Line(text="", box=b, confidence=r.confidence)
-                        lx0, ly0, lx1, ly1 = segment.pad_rect(
-                            (int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1,
-                             int(b.y1 * sy) + 1), image.shape)
-                        samples.append(self._read_sample(image[ly0:ly1, lx0:lx1],
-                                                         (lx0 / w, ly0 / h, lx1 / w, ly1 / h)))
-                        targets.append((r, line))
+                        samples.append(self._line_sample(image, b, sx, sy))
+                        targets.append((r, Line(text="", box=b, confidence=r.confidence)))
                     continue
                 samples.append(self._read_sample(crop, frac, line=False))
             targets.append((r, None))
@@ -223,6 +214,13 @@ class PageReader:
         if g.plain:
             return g.text.strip()
         return self.model.tokenizer.decode(g.token_ids, skip_special=True).strip()
+
+    def _line_sample(self, image: np.ndarray, b: Box, sx: float, sy: float) -> Sample:
+        """The sample reading the text line at ``b`` (points), padded like training lines."""
+        h, w = image.shape[:2]
+        x0, y0, x1, y1 = segment.pad_rect((int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1,
+                                           int(b.y1 * sy) + 1), image.shape)
+        return self._read_sample(image[y0:y1, x0:x1], (x0 / w, y0 / h, x1 / w, y1 / h))
 
     def _read_sample(self, crop: np.ndarray, frac: tuple[float, float, float, float],
                      line: bool = True) -> Sample:
