@@ -83,7 +83,8 @@ def main() -> int:
             Image.fromarray(render_page(od, 1, dpi=200).image).save(tmp / "report-pdf.png",
                                                                    dpi=(200, 200))
         opts = ExtractOptions(mode="auto", model=args.model)
-        model = _model_for(opts)  # loaded once, like a worker does
+        ref = _model_for(opts)
+        model = ref.get() if ref is not None else None  # loaded once, like a worker does
         opts.model = model
         rows = [("scanned A4 page (200 DPI)", scan, scan), ("born-digital A4 page", pdf,
                                                             tmp / "report-pdf.png"),

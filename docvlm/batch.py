@@ -70,7 +70,9 @@ def _warm(opts: ExtractOptions) -> None:
     so they do not count against a document's timeout."""
     from docvlm.pipeline import _model_for
 
-    _model_for(opts)
+    ref = _model_for(opts)
+    if ref is not None:
+        ref.get()
 
 
 def _ping() -> int:

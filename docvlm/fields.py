@@ -332,12 +332,14 @@ def fields_from_document(doc, schema: Any, acro: dict[str, Found] | None = None,
 
 def _from_model(path: Path, doc, specs: list[FieldSpec], opts: ExtractOptions
                 ) -> dict[str, Found]:
-    """The model's ``<task_json>`` answer on the first page, when a model is installed."""
+    """The model's ``<task_json>`` answer on the first page, when the installed model was
+    trained on that task."""
     from docvlm.pipeline import _model_for
 
-    model = _model_for(opts) if opts.mode != "text" else None
-    if model is None or not doc.pages:
+    ref = _model_for(opts) if opts.mode != "text" else None
+    if ref is None or "json" not in ref.tasks or not doc.pages:
         return {}
+    model = ref.get()
     from docvlm.model.processor import Sample, collate
     from docvlm.model.vision import prepare_image
     from docvlm.render import render_page

@@ -8,6 +8,7 @@ or failure. Raising is reserved for usage errors (bad options).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -77,25 +78,31 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
         regions = text_regions(pdf_page, n, words)
     mode, tokens = "text-layer", None
     if model is not None and opts.mode != "text":
-        from docvlm.passes import PageReader, anchor_text, usable_text_layer
+        from docvlm.regions import anchor_text, segment_layout, structure, usable_text_layer
 
         mode = opts.mode
         if mode == "auto":
             mode = "anchored" if regions and usable_text_layer(regions) else "vision"
         if mode == "anchored" and not regions:
             mode = "vision"  # nothing to anchor to: read the pixels
-        reader = PageReader(model)
-        found, problems, counts = reader.layout(
-            image, n, width, height, anchors=regions if mode == "anchored" else None)
-        tokens = TokenStats(kept=counts[0], total=counts[1]) if counts else None
-        if mode == "anchored":
-            regions = anchor_text(found, regions, n)
+        problems: list[str] = []
+        if mode == "anchored" and not model.does_layout:
+            # exact text, structure from segmentation: the weights are not even loaded
+            found = segment_layout(image, n, width, height)
+            regions = structure(anchor_text(found, regions, n), n, width, height)
         else:
-            problems += reader.parse(image, found, width, height)
-            regions = found
-            if counts is None:  # segmented regions: labels and key/value pairs from the text
-                from docvlm.passes import structure
+            from docvlm.passes import PageReader
 
+            reader = PageReader(model.get())
+            found, problems, counts = reader.layout(
+                image, n, width, height, anchors=regions if mode == "anchored" else None)
+            tokens = TokenStats(kept=counts[0], total=counts[1]) if counts else None
+            if mode == "anchored":
+                regions = anchor_text(found, regions, n)
+            else:
+                problems += reader.parse(image, found, width, height)
+                regions = found
+            if counts is None:  # segmented regions: labels and key/value pairs from the text
                 regions = structure(regions, n, width, height)
         for p in problems:
             warnings.append(ErrorItem(
@@ -108,23 +115,45 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
     )
 
 
-def _model_for(opts: ExtractOptions):
+class ModelRef:
+    """The configured model: what it was trained on now (its config.json, no torch import),
+    its weights on first use (once per process)."""
+
+    def __init__(self, path: str | os.PathLike | None = None, model=None) -> None:
+        self.path, self._model = path, model
+        if model is not None:
+            tasks = model.cfg.trained_tasks
+        else:
+            cfg = Path(path) / "config.json"
+            if not cfg.exists():
+                raise errors.ModelError("missing config.json", file=Path(path))
+            tasks = json.loads(cfg.read_text()).get("trained_tasks", [])
+        self.tasks = set(tasks)
+        self.does_layout = "layout" in self.tasks
+
+    def get(self):
+        if self._model is None:
+            from docvlm.passes import load_model
+
+            self._model = load_model(self.path)
+        return self._model
+
+
+def _model_for(opts: ExtractOptions) -> ModelRef | None:
     """The model to use, or None (text-layer extraction only)."""
     if opts.mode not in MODES:
         raise errors.UsageError(f"unknown mode {opts.mode!r}; choose from {MODES}")
     if opts.mode == "text":
         return None
     if opts.model is not None and not isinstance(opts.model, str | os.PathLike):
-        return opts.model  # an already loaded model (evaluation, notebooks)
+        return ModelRef(model=opts.model)  # an already loaded model (evaluation, notebooks)
     path = opts.model or default_model_path()
     if path is None:
         if opts.mode in ("vision", "anchored"):
             raise errors.UsageError(f"--mode {opts.mode} needs a model: pass --model DIR or "
                                     "set DOCVLM_MODEL (no shipped weights in this install)")
         return None
-    from docvlm.passes import load_model
-
-    return load_model(path)
+    return ModelRef(path)
 
 
 def extract(path: str | Path, options: ExtractOptions | None = None, **kw) -> Document:

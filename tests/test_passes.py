@@ -192,3 +192,27 @@ def test_pipeline_evaluation_on_held_out_pages(reader_model):
         assert r["line_recall"] >= 0.85 and r["line_precision"] >= 0.85, r
         assert r["table_teds_s"] >= 0.9, r
         assert r["region_cer"] >= 0 and r["kv_f1"] is not None
+
+
+def test_anchored_born_digital_invoice_gets_exact_table_cells_and_key_values(tmp_path,
+                                                                            reader_model):
+    """A reading-only model on a born-digital page: segmentation supplies the structure
+    (ruled table grid, key/value pairs), the text layer the exact text."""
+    from docvlm.synth.pages import HELDOUT_SEED_BASE, make_page
+
+    p = next(pg for pg in (make_page(HELDOUT_SEED_BASE + s, "invoice", "heldout")
+                           for s in range(10))
+             if any(g.table is not None for g in pg.regions))
+    (tmp_path / "inv.pdf").write_bytes(p.pdf)
+    doc = extract(tmp_path / "inv.pdf", model=str(reader_model))
+    page = doc.pages[0]
+    assert page.mode == "anchored" and page.visual_tokens is None
+    truth = next(g for g in p.regions if g.table is not None).table
+    table = next(r for r in page.regions if r.label == RegionLabel.TABLE).table
+    assert (table.n_rows, table.n_cols) == (truth.n_rows, truth.n_cols)
+    got = {(c.row, c.col): c.text for c in table.cells}
+    assert all(got[(c.row, c.col)] == " ".join(c.text.split()) for c in truth.cells)
+    fields = {r.field.key: r.field.value for r in page.regions if r.field is not None}
+    kv = {k.key: k.value for k in p.kv}
+    assert any(fields.get(k) == v for k, v in kv.items()), (fields, kv)
+    assert words(doc) == words(extract(tmp_path / "inv.pdf", mode="text"))  # nothing lost
