@@ -77,7 +77,14 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
     if words:
         regions = text_regions(pdf_page, n, words)
     mode, tokens = "text-layer", None
-    if model is not None and opts.mode != "text":
+    if model is None and opts.mode == "auto" and regions:
+        from docvlm.regions import anchor_text, segment_layout, structure, usable_text_layer
+
+        if usable_text_layer(regions):  # no model: structure from segmentation, exact text
+            mode = "anchored"
+            regions = structure(anchor_text(segment_layout(image, n, width, height), regions,
+                                            n), n, width, height)
+    elif model is not None and opts.mode != "text":
         from docvlm.regions import anchor_text, segment_layout, structure, usable_text_layer
 
         mode = opts.mode
