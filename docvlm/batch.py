@@ -65,13 +65,20 @@ def _run_one(path: str, opts: ExtractOptions) -> Document:
     return extract(path, opts)
 
 
-def _warm(opts: ExtractOptions) -> None:
+def _warm(opts: ExtractOptions, threads: int = 1) -> None:
     """Worker initializer: imports and the model load are paid here, before any document,
-    so they do not count against a document's timeout."""
+    so they do not count against a document's timeout. ``threads``: this process's share of
+    the cores (processes x threads <= cores: oversubscribed OpenMP threads fight)."""
+    import cv2
+
     from docvlm.pipeline import _model_for
 
+    cv2.setNumThreads(threads)
     ref = _model_for(opts)
     if ref is not None:
+        import torch
+
+        torch.set_num_threads(threads)
         ref.get()
 
 
@@ -81,8 +88,9 @@ def _ping() -> int:
 
 
 def _new_pool(jobs: int, opts: ExtractOptions) -> ProcessPoolExecutor:
+    threads = max(1, (os.cpu_count() or 1) // jobs)
     pool = ProcessPoolExecutor(jobs, mp_context=get_context("forkserver"), initializer=_warm,
-                               initargs=(opts,))
+                               initargs=(opts, threads))
     for fut in [pool.submit(_ping) for _ in range(jobs)]:
         fut.result()  # every worker started and initialised
     return pool

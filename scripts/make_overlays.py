@@ -53,7 +53,7 @@ def main() -> int:
             f = args.width / out.shape[1]
             out = cv2.resize(out, (args.width, round(out.shape[0] * f)),
                              interpolation=cv2.INTER_AREA)
-            cv2.imwrite(str(args.out / f"{kind}-scan.png"), out)
+            cv2.imwrite(str(args.out / f"{kind}-scan.jpg"), out, [cv2.IMWRITE_JPEG_QUALITY, 80])
             read = [r.text if r.table is not None else ln.text for r in p.regions
                     for ln in (r.lines or [r])]
             truth = [ln.text for g in page.regions for ln in g.lines]
@@ -71,7 +71,7 @@ def main() -> int:
     for kind, p, read, dt, cer in rows:
         md.append(f"| {kind} | {len(p.regions)} | {len(read)} | {cer:.3f} | {dt:.1f} |")
     for kind, _, read, _, _ in rows:
-        md += ["", f"## {kind}", "", f"![{kind}]({kind}-scan.png)", "",
+        md += ["", f"## {kind}", "", f"![{kind}]({kind}-scan.jpg)", "",
                "First lines read:", "", "```", *[ln for ln in read[:8]], "```"]
     (args.out / "README.md").write_text("\n".join(md) + "\n")
     return 0
