@@ -25,9 +25,10 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
     h, w = image.shape[:2]
     sx, sy = w / width, h / height
     boxes: list[segment.Rect] = []
-    lines = segment.text_lines(image, boxes_out=boxes)
+    ink = segment.ink_mask(image)  # once: lines, tables and checkbox states all start here
+    lines = segment.text_lines(image, boxes_out=boxes, ink=ink)
     regions: list[Region] = []
-    tables = segment.ruled_tables(image)
+    tables = segment.ruled_tables(image, ink=ink)
     for t in tables:
         box = _box_pt(t.box, sx, sy, number)
         cells = [TableCell(row=c.row, col=c.col, row_span=c.row_span, col_span=c.col_span,
@@ -48,7 +49,6 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
             id="", label=RegionLabel.TEXT, box=_box_pt(b.box, sx, sy, number),
             source=Source.VISION,
             lines=[Line(text="", box=_box_pt(ln, sx, sy, number)) for ln in b.lines]))
-    ink = segment.ink_mask(image)
     for x0, y0, x1, y1 in boxes:
         t = max(2, (x1 - x0) // 5)
         inside = ink[y0 + t : y1 - t, x0 + t : x1 - t]

@@ -84,11 +84,11 @@ def is_box(comp: np.ndarray) -> bool:
     return min(sides) > 0.85 and (inner.size == 0 or inner.mean() < 0.5)  # hollow
 
 
-def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None
-              ) -> tuple[np.ndarray, float | None]:
+def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None,
+              ink: np.ndarray | None = None) -> tuple[np.ndarray, float | None]:
     """Ink that looks like text (specks, rules, checkboxes and big blobs removed), and the
     glyph height. Checkbox outlines found are appended to ``boxes_out``."""
-    mask = ink_mask(gray)
+    mask = ink_mask(gray) if ink is None else ink
     _, _, stats = _components(mask)
     g = glyph_height(stats)
     if g is None:
@@ -155,11 +155,12 @@ def _tighten(mask: np.ndarray, rect: Rect) -> Rect | None:
             y0 + int(ys.max()) + 1)
 
 
-def text_lines(gray: np.ndarray, gap_em: float = 1.0, boxes_out: list[Rect] | None = None
-               ) -> list[Rect]:
+def text_lines(gray: np.ndarray, gap_em: float = 1.0, boxes_out: list[Rect] | None = None,
+               ink: np.ndarray | None = None) -> list[Rect]:
     """Text-line boxes (pixels): top to bottom, lines side by side on the same row left to
-    right. Checkbox outlines found on the way are appended to ``boxes_out``."""
-    mask, g = text_mask(gray, boxes_out)
+    right. Checkbox outlines found on the way are appended to ``boxes_out``; ``ink``: the
+    page's ``ink_mask`` when the caller has it already."""
+    mask, g = text_mask(gray, boxes_out, ink)
     if g is None:
         return []
     em = g * 1.6  # median glyph (mostly x-height and capitals) to the font size
@@ -294,11 +295,12 @@ def _positions(values: list[float], tol: float) -> list[float]:
     return [float(np.mean(c)) for c in out]
 
 
-def ruled_tables(gray: np.ndarray, min_rows: int = 2, min_cols: int = 2) -> list[RuledTable]:
+def ruled_tables(gray: np.ndarray, min_rows: int = 2, min_cols: int = 2,
+                 ink: np.ndarray | None = None) -> list[RuledTable]:
     """Tables drawn with rules on all sides of their cells (grids of horizontal and vertical
     lines), with row and column spans where an inner rule is missing. Tables without
-    vertical rules are left to the model."""
-    mask = ink_mask(gray)
+    vertical rules are left to the model. ``ink``: the page's ``ink_mask``, if computed."""
+    mask = ink_mask(gray) if ink is None else ink
     h, w = mask.shape
     length = max(20, min(h, w) // 30)
     horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
