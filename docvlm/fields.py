@@ -171,6 +171,12 @@ def _acroform(path: Path, password: str | None) -> dict[str, Found]:
     return out
 
 
+def _after_label(label: str, text: str) -> str | None:
+    """What follows ``label`` (and a ':' or '#') when ``text`` starts with it, else None."""
+    m = re.match(rf"\s*{re.escape(label)}(?![a-z0-9])\s*[:#]?\s*(.*)$", text, re.I)
+    return m.group(1).strip() if m else None
+
+
 def _from_text_layer(doc, spec: FieldSpec):
     """Candidates from lines that start with the field's label: the rest of the line, the
     nearest text to its right on the same baseline (values set in their own column), and the
@@ -179,13 +185,11 @@ def _from_text_layer(doc, spec: FieldSpec):
         lines = [ln for r in page.regions for ln in r.lines]
         for i, ln in enumerate(lines):
             for label in spec.labels:
-                m = re.match(rf"\s*{re.escape(label)}(?![a-z0-9])\s*[:#]?\s*(.*)$", ln.text,
-                             re.I)
-                if not m:
+                rest = _after_label(label, ln.text)
+                if rest is None:
                     continue
-                if m.group(1).strip():
-                    yield Found(m.group(1).strip(), 0.9, "text-layer", page.number, ln.box,
-                                ln.text)
+                if rest:
+                    yield Found(rest, 0.9, "text-layer", page.number, ln.box, ln.text)
                 cy = (ln.box.y0 + ln.box.y1) / 2
                 right = [o for o in lines if o is not ln and o.box.x0 >= ln.box.x1 - 1
                          and o.box.y0 <= cy <= o.box.y1]
@@ -261,8 +265,7 @@ def _checkbox(doc, spec: FieldSpec):
             continue
         for r in page.regions:
             for ln in r.lines:
-                if not any(re.match(rf"\s*{re.escape(label)}(?![a-z0-9])", ln.text, re.I)
-                           for label in spec.labels):
+                if not any(_after_label(label, ln.text) is not None for label in spec.labels):
                     continue
                 cy, h = (ln.box.y0 + ln.box.y1) / 2, ln.box.y1 - ln.box.y0
                 row = [b for b in boxes if b.box.y0 - h / 2 <= cy <= b.box.y1 + h / 2]

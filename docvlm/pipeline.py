@@ -77,14 +77,7 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
     if words:
         regions = text_regions(pdf_page, n, words)
     mode, tokens = "text-layer", None
-    if model is None and opts.mode == "auto" and regions:
-        from docvlm.regions import anchor_text, segment_layout, structure, usable_text_layer
-
-        if usable_text_layer(regions):  # no model: structure from segmentation, exact text
-            mode = "anchored"
-            regions = structure(anchor_text(segment_layout(image, n, width, height), regions,
-                                            n), n, width, height)
-    elif model is not None and opts.mode != "text":
+    if opts.mode != "text" and (model is not None or opts.mode == "auto"):
         from docvlm.regions import anchor_text, segment_layout, structure, usable_text_layer
 
         mode = opts.mode
@@ -93,8 +86,10 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
         if mode == "anchored" and not regions:
             mode = "vision"  # nothing to anchor to: read the pixels
         problems: list[str] = []
-        if mode == "anchored" and not model.does_layout:
-            # exact text, structure from segmentation: the weights are not even loaded
+        if mode == "vision" and model is None:
+            mode = "text-layer"  # no weights: nothing reads the pixels
+        elif mode == "anchored" and (model is None or not model.does_layout):
+            # exact text, structure from segmentation: no weights needed, none loaded
             found = segment_layout(image, n, width, height)
             regions = structure(anchor_text(found, regions, n), n, width, height)
         else:
