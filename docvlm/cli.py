@@ -96,7 +96,7 @@ def _add_train(sub) -> None:
 
     p = sub.add_parser(
         "train", help="train one stage of the VLM (resumable)",
-        description="Train one stage (reading | lm | align | instruct) into a run folder. "
+        description="Train one stage (reading | ctc | lm | align | instruct) into a run folder. "
                     "Stages are presets of per-module learning rates, a task mix and a step "
                     "budget; flags override the budget.")
     p.add_argument("--stage", choices=list(STAGES), required=True, help="training stage")

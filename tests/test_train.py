@@ -86,3 +86,33 @@ def test_export_writes_half_size_weights_with_the_recipe(tmp_path):
     a, b = DocVLM.load(tmp_path / "r" / "last"), DocVLM.load(tmp_path / "x")
     torch.testing.assert_close(a.projector.fc1.weight, b.projector.fc1.weight, rtol=1e-2,
                                atol=1e-2)
+
+
+def test_ctc_stage_trains_the_encoder_alone_and_keeps_the_best_reader(tmp_path):
+    train(opts(tmp_path / "r", steps=2))
+    o = opts(tmp_path / "c", "ctc", steps=3, init_from=tmp_path / "r" / "last")
+    o.eval_every = 3
+    out = train(o)
+    r = DocVLM.load(tmp_path / "r" / "last")
+    c = DocVLM.load(tmp_path / "c" / "last")
+    for name in ("lm", "projector", "layout"):  # neither run nor changed
+        for (n, pa), (_, pb) in zip(getattr(r, name).named_parameters(),
+                                    getattr(c, name).named_parameters()):
+            torch.testing.assert_close(pa, pb, msg=n)
+    assert not torch.equal(next(r.ctc.parameters()), next(c.ctc.parameters()))
+    assert not torch.equal(next(r.tower.parameters()), next(c.tower.parameters()))
+    logs = [json.loads(x) for x in (tmp_path / "c" / "metrics.jsonl").read_text().splitlines()]
+    losses = [r for r in logs if "loss" in r]
+    assert losses and all("lm_loss" not in r and r["ctc_loss"] == r["loss"] for r in losses)
+    ev = [r["eval"] for r in logs if "eval" in r]
+    assert ev and set(ev[0]) == {"ctc_cer"}  # no decoder generation in this stage
+    assert out["best_cer"] == ev[0]["ctc_cer"]
+    assert (tmp_path / "c" / "best" / "config.json").exists()
+
+
+def test_ctc_stage_needs_a_reading_head(tmp_path):
+    model = new_model(opts(tmp_path))
+    model.ctc = None
+    stream = TaskStream(model.cfg, model.tokenizer, {"read_line": 1.0}, 2, seed=1)
+    with pytest.raises(ValueError, match="reading head"):
+        model(next(iter(stream))[1], lm_weight=0)

@@ -111,8 +111,9 @@ def new_model(opts: TrainOptions) -> DocVLM:
 
 
 def reading_eval(model: DocVLM, n: int, seed: int = 12345, split: str = "heldout",
-                 degrade_p: float = 0.5) -> dict[str, float]:
-    """Held-out line reading: decoder CER (greedy) and, with a reading head, CTC CER."""
+                 degrade_p: float = 0.5, decoder: bool = True) -> dict[str, float]:
+    """Held-out line reading: decoder CER (greedy; unless ``decoder`` is False) and, with a
+    reading head, CTC CER."""
     model.eval()
     refs, samples = [], []
     for i in range(n):
@@ -125,10 +126,11 @@ def reading_eval(model: DocVLM, n: int, seed: int = 12345, split: str = "heldout
     for k in range(0, n, 16):
         chunk = samples[k : k + 16]
         batch = collate(model.tokenizer, chunk, left_pad=True)
-        preds += [g.text for g in model.generate(batch, max_new_tokens=48)]
+        if decoder:
+            preds += [g.text for g in model.generate(batch, max_new_tokens=48)]
         if model.ctc is not None:
             ctc_preds += model.ctc_decode(batch)
-    out = {"cer": corpus_cer(preds, refs)}
+    out = {"cer": corpus_cer(preds, refs)} if decoder else {}
     if ctc_preds:
         out["ctc_cer"] = corpus_cer(ctc_preds, refs)
     model.train()
@@ -201,6 +203,7 @@ def train(opts: TrainOptions) -> dict:
     n_params = model.num_parameters()
     log.info("stage %s: %s params, lr %s, mix %s", stage.name, n_params["total"], stage.lr,
              stage.mix)
+    best_key = "cer" if stage.lm_weight > 0 else "ctc_cer"  # what RUN/best is chosen by
     deadline = t0 + opts.max_minutes * 60 if opts.max_minutes is not None else None
     interactive = sys.stderr.isatty()
     for b, batch in loader:
@@ -211,7 +214,7 @@ def train(opts: TrainOptions) -> dict:
         for g in opt.param_groups:
             g["lr"] = g["initial_lr"] * f
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-            out = model(batch, ctc_weight=stage.ctc_weight)
+            out = model(batch, ctc_weight=stage.ctc_weight, lm_weight=stage.lm_weight)
         loss = out["loss"]
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -240,13 +243,13 @@ def train(opts: TrainOptions) -> dict:
             acc, n_acc, t_log, n_log = {}, 0, time.time(), 0
         done = step >= stage.steps or (deadline is not None and time.time() > deadline)
         if step % opts.eval_every == 0 or done:
-            ev = reading_eval(model, opts.eval_samples)
+            ev = reading_eval(model, opts.eval_samples, decoder=stage.lm_weight > 0)
             rec = {"stage": stage.name, "step": step, "samples": samples_seen, "eval": ev}
             metrics.write(json.dumps(rec) + "\n")
             metrics.flush()
             log.info("eval at step %d: %s", step, ev)
-            if ev["cer"] < best:
-                best = ev["cer"]
+            if ev[best_key] < best:
+                best = ev[best_key]
                 model.save(run / "best")
         if step % opts.save_every == 0 or done:
             _save(model, opt, step, samples_seen, opts, last, best)

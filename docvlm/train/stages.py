@@ -3,6 +3,7 @@
 | stage | trains | data | why |
 |---|---|---|---|
 | reading | vision, CTC head, projector, LM | rendered lines | read first (GOT, Donut) |
+| ctc | vision, CTC head | rendered lines | more reading per CPU-second (LM not run) |
 | lm | LM only | text of the synthetic corpus | only without a pretrained LM |
 | align | projector + layout embedding | crops -> text, pages -> layout | LLaVA stage 1 |
 | instruct | projector + layout + LM (+ vision, lower) | every task | LLaVA stage 2 |
@@ -24,6 +25,7 @@ class Stage:
     batch_size: int
     warmup: int = 100
     ctc_weight: float = 0.0
+    lm_weight: float = 1.0  # 0: only the encoder and the reading head run (the `ctc` stage)
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     notes: str = ""
@@ -40,6 +42,13 @@ STAGES: dict[str, Stage] = {
         mix={"read_line": 1.0}, steps=4000, batch_size=16, warmup=200, ctc_weight=1.0,
         notes="reading alongside: decoder loss + CTC on the encoder (the probe in "
               "ARCHITECTURE.md: without CTC the decoder ignored the image)"),
+    "ctc": Stage(
+        "ctc", lr={"vision": 1e-3, "ctc": 1e-3, "projector": 0, "layout": 0, "lm": 0},
+        mix={"read_line": 1.0}, steps=4000, batch_size=16, warmup=200, ctc_weight=1.0,
+        lm_weight=0.0,
+        notes="the encoder reads through its CTC head alone; projector and LM neither run "
+              "nor change (1.8x the samples/s of `reading`; the shipped model reads with "
+              "this head)"),
     "lm": Stage(
         "lm", lr={"vision": 0, "ctc": 0, "projector": 0, "layout": 0, "lm": 1e-3},
         mix={"lm_text": 1.0}, steps=1000, batch_size=32),
