@@ -55,7 +55,7 @@ def _profile_score(coords: np.ndarray, n_bins: int) -> float:
 
 def estimate_skew(gray: np.ndarray, max_angle: float = 10.0) -> float:
     """Counter-clockwise angle (degrees) of the text lines; undo with :func:`rotate_small`."""
-    ink, _ = _ink_mask(_gray(gray), 1000)
+    ink, _ = _ink_mask(_gray(gray), 1600)
     ys, xs = np.nonzero(ink)
     if len(ys) < 50:
         return 0.0
@@ -65,17 +65,25 @@ def estimate_skew(gray: np.ndarray, max_angle: float = 10.0) -> float:
     h, w = ink.shape
     cx, cy = w / 2.0, h / 2.0
     xs_c, ys_c = xs - cx, ys - cy
+    left = xs < cx
 
-    def score(a: float) -> float:
+    def score(a: float, halves: bool = False) -> float:
         t = np.deg2rad(a)
         # y coordinate after rotating the content clockwise by a (image y points down)
-        y = xs_c * np.sin(t) + ys_c * np.cos(t) + cy
-        return _profile_score(np.round(y + h).astype(np.int64), 3 * h)
+        y = np.round(xs_c * np.sin(t) + ys_c * np.cos(t) + cy + h).astype(np.int64)
+        if halves:  # each half of the page on its own
+            return _profile_score(y[left], 3 * h) + _profile_score(y[~left], 3 * h)
+        return _profile_score(y, 3 * h)
 
+    # Coarse: the left and right halves scored apart. On a two-column page whose columns'
+    # rows are out of step, the whole-page profile can be sharpest at a false angle that
+    # lines one column's rows up with the other's (0.8 degrees on a straight synthetic
+    # report); within a half, only the true angle sharpens the rows. Fine: the whole page,
+    # within half a degree of that, for the longer lever arm.
     coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)
-    best = max(coarse, key=score)
+    best = max(coarse, key=lambda a: score(a, halves=True))
     fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.1)
-    return float(round(max(fine, key=score), 2))
+    return float(round(max(fine, key=lambda a: score(a) + score(a, halves=True)), 2))
 
 
 def rotate_small(image: np.ndarray, angle: float) -> np.ndarray:
