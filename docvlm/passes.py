@@ -111,7 +111,7 @@ class PageReader:
         sx, sy = w / width, h / height
         samples, targets = [], []
         for r in regions:
-            if r.label in NO_TEXT:
+            if r.label in NO_TEXT and not r.lines:  # a checkbox's label line is read
                 continue
             x0, y0 = max(0, int(r.box.x0 * sx) - 4), max(0, int(r.box.y0 * sy) - 4)
             x1, y1 = min(w, int(r.box.x1 * sx) + 4), min(h, int(r.box.y1 * sy) + 4)

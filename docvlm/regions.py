@@ -29,37 +29,152 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
     lines = segment.text_lines(image, boxes_out=boxes, ink=ink)
     regions: list[Region] = []
     tables = segment.ruled_tables(image, ink=ink)
-    for t in tables:
-        box = _box_pt(t.box, sx, sy, number)
-        cells = [TableCell(row=c.row, col=c.col, row_span=c.row_span, col_span=c.col_span,
-                           column_header=c.row == 0, box=_box_pt(c.box, sx, sy, number))
-                 for c in t.cells]
-        regions.append(Region(id="", label=RegionLabel.TABLE, box=box, source=Source.VISION,
-                              table=Table(n_rows=t.n_rows, n_cols=t.n_cols, cells=cells,
-                                          box=box)))
 
     def in_table(r: segment.Rect) -> bool:
         cx, cy = (r[0] + r[2]) / 2, (r[1] + r[3]) / 2
         return any(t.box[0] <= cx <= t.box[2] and t.box[1] <= cy <= t.box[3] for t in tables)
 
+    def table_region(t: segment.RuledTable) -> Region:
+        box = _box_pt(t.box, sx, sy, number)
+        cells = [TableCell(row=c.row, col=c.col, row_span=c.row_span, col_span=c.col_span,
+                           column_header=c.row == 0, box=_box_pt(c.box, sx, sy, number))
+                 for c in t.cells]
+        return Region(id="", label=RegionLabel.TABLE, box=box, source=Source.VISION,
+                      table=Table(n_rows=t.n_rows, n_cols=t.n_cols, cells=cells, box=box))
+
+    regions.extend(table_region(t) for t in tables)
     lines = [ln for ln in lines if not in_table(ln)]
     boxes = [b for b in boxes if not in_table(b)]
-    for b in segment.text_blocks(image, lines):
-        regions.append(Region(
-            id="", label=RegionLabel.TEXT, box=_box_pt(b.box, sx, sy, number),
-            source=Source.VISION,
-            lines=[Line(text="", box=_box_pt(ln, sx, sy, number)) for ln in b.lines]))
-    for x0, y0, x1, y1 in boxes:
+
+    def line(rect: segment.Rect) -> Line:
+        return Line(text="", box=_box_pt(_typographic(rect), sx, sy, number))
+
+    taken: set[segment.Rect] = set()
+    for x0, y0, x1, y1 in boxes:  # a checkbox and the label beside it
         t = max(2, (x1 - x0) // 5)
         inside = ink[y0 + t : y1 - t, x0 + t : x1 - t]
         checked = inside.size > 0 and inside.mean() > 0.08
-        regions.append(Region(id="", label=RegionLabel.CHECKBOX,
-                              box=_box_pt((x0, y0, x1, y1), sx, sy, number),
-                              text="\u2612" if checked else "\u2610", source=Source.VISION))
+        cb = (x0, y0, x1, y1)
+        beside = [ln for ln in lines if ln not in taken and _rows_meet(ln, cb)
+                  and 0 <= ln[0] - x1 < 4 * (y1 - y0)]
+        label = [min(beside)] if beside else []
+        taken.update(label)
+        regions.append(Region(
+            id="", label=RegionLabel.CHECKBOX, box=_box_pt(_union_rect([cb, *map(
+                _typographic, label)]), sx, sy, number),
+            text="\u2612" if checked else "\u2610", source=Source.VISION,
+            lines=[line(ln) for ln in label],
+            field=FormField(key="", value="true" if checked else "false",
+                            key_box=line(label[0]).box if label else None,
+                            value_box=_box_pt(cb, sx, sy, number), source=Source.VISION)))
+    for f in segment.fill_in_fields(ink, [t.box for t in tables]):
+        # a label left of an underline or box, and what is written on it
+        left = [ln for ln in lines if ln not in taken and _rows_meet(ln, f)
+                and ln[2] <= f[0] + 0.3 * (ln[3] - ln[1])
+                and f[0] - ln[2] < 8 * (ln[3] - ln[1])]
+        if not left:  # or a label run into the field: 'Amount claimed: 41.13' as one line
+            left = [ln for ln in lines if ln not in taken and _rows_meet(ln, f)
+                    and ln[0] < f[0] < ln[2] and f[0] - ln[0] < 20 * (ln[3] - ln[1])]
+        if not left:
+            continue
+        key = max(left, key=lambda r: r[2])
+        values = [ln for ln in lines if ln not in taken and ln != key and _rows_meet(ln, f)
+                  and f[0] - 2 <= (ln[0] + ln[2]) / 2 and ln[2] <= f[2] + 0.5 * (ln[3] - ln[1])]
+        taken.update([key, *values])
+        regions.append(Region(
+            id="", label=RegionLabel.KEY_VALUE, source=Source.VISION,
+            box=_box_pt(_union_rect([f, *map(_typographic, [key, *values])]), sx, sy, number),
+            lines=[line(ln) for ln in [key, *values]],
+            field=FormField(key="", value=None, key_box=line(key).box,
+                            value_box=_box_pt(f, sx, sy, number), source=Source.VISION)))
+    # tables without rules, from what the form's fields left: two columns of fields side by
+    # side would otherwise line up like a four-column table
+    for t in segment.aligned_tables([ln for ln in lines if ln not in taken]):
+        regions.append(table_region(t))
+        taken.update(ln for ln in lines if ln not in taken and t.box[0] <= (ln[0] + ln[2]) / 2
+                     <= t.box[2] and t.box[1] <= (ln[1] + ln[3]) / 2 <= t.box[3])
+    for group in _pair_rows([ln for ln in lines if ln not in taken]):
+        taken.update(ln for row in group for ln in row)
+        if len(group) >= 4:  # items with amounts: one list
+            regions.append(Region(
+                id="", label=RegionLabel.LIST, source=Source.VISION,
+                box=_box_pt(_union_rect([_typographic(ln) for row in group for ln in row]),
+                            sx, sy, number),
+                lines=[line(ln) for row in group for ln in row]))
+            continue
+        for key, value in group:
+            regions.append(Region(
+                id="", label=RegionLabel.KEY_VALUE, source=Source.VISION,
+                box=_box_pt(_union_rect([_typographic(key), _typographic(value)]), sx, sy,
+                            number),
+                lines=[line(key), line(value)],
+                field=FormField(key="", value=None, key_box=line(key).box,
+                                value_box=line(value).box, source=Source.VISION)))
+    for b in segment.text_blocks(image, [ln for ln in lines if ln not in taken]):
+        regions.append(Region(
+            id="", label=RegionLabel.TEXT, box=_box_pt(_union_rect(
+                [_typographic(ln) for ln in b.lines]), sx, sy, number),
+            source=Source.VISION, lines=[line(ln) for ln in b.lines]))
     regions.sort(key=lambda r: (round(r.box.y0 / 4), r.box.x0))
     for k, r in enumerate(regions):
         r.id, r.order = f"p{number}-r{k}", k
     return regions
+
+
+def _pair_rows(lines: list[segment.Rect]) -> list[list[tuple[segment.Rect, segment.Rect]]]:
+    """Rows ending in two lines of like height far apart (over 1.2 line heights: a label
+    and its value, an item and its price; whatever else is on the row well left of them),
+    grouped while the rows follow each other at an
+    even pitch with their left lines aligned. Only lines of narrow blocks (at most 14 line
+    heights wide) pair up: the columns of a two-column page are wider."""
+    if not lines:
+        return []
+    lh = float(np.median([ln[3] - ln[1] for ln in lines]))
+    narrow = {ln for b in segment.text_blocks(np.zeros((1, 1), np.uint8), lines)
+              if max(x[2] - x[0] for x in b.lines) <= 14 * lh for ln in b.lines}
+    rows: list[tuple[segment.Rect, segment.Rect]] = []
+    for ln in lines:
+        row = sorted(o for o in lines if _rows_meet(o, ln) and _rows_meet(ln, o))
+        if len(row) < 2 or row[-2] != ln or not all(o in narrow for o in row[-2:]):
+            continue
+        if len(row) > 2 and ln[0] - row[-3][2] < 4 * lh:
+            continue  # the last two of several pieces close together: a table row
+        a, b = (r[3] - r[1] for r in row[-2:])
+        if row[-1][0] - ln[2] > 1.2 * lh and max(a, b) <= 1.4 * min(a, b):
+            rows.append((ln, row[-1]))
+    rows.sort(key=lambda p: p[0][1])
+    groups: list[list[tuple[segment.Rect, segment.Rect]]] = []
+    for key, value in rows:
+        if groups:
+            g = groups[-1]
+            gap = key[1] - g[-1][0][3]
+            step = (key[1] + key[3] - g[-1][0][1] - g[-1][0][3]) / 2  # centre to centre
+            pitch = (g[-1][0][1] + g[-1][0][3] - g[0][0][1] - g[0][0][3]) / 2 / (len(g) - 1) \
+                if len(g) > 1 else None  # the group's own row pitch
+            if (gap <= 1.2 * lh and abs(key[0] - g[-1][0][0]) <= lh
+                    and (pitch is None or step <= 1.25 * pitch)):
+                g.append((key, value))
+                continue
+        groups.append([(key, value)])
+    return groups
+
+
+def _typographic(rect: segment.Rect) -> segment.Rect:
+    """An ink box grown to the line's typographic box (ascender to descender, as a PDF text
+    layer gives it): 15 % of the ink height above and below."""
+    x0, y0, x1, y1 = rect
+    p = round(0.15 * (y1 - y0))
+    return (x0, max(0, y0 - p), x1, y1 + p)
+
+
+def _union_rect(rects: list[segment.Rect]) -> segment.Rect:
+    return (min(r[0] for r in rects), min(r[1] for r in rects), max(r[2] for r in rects),
+            max(r[3] for r in rects))
+
+
+def _rows_meet(a: segment.Rect, b: segment.Rect) -> bool:
+    """``a`` (a text line) sits on ``b``'s row: half its height overlaps ``b`` vertically."""
+    return min(a[3], b[3]) - max(a[1], b[1]) >= 0.5 * (a[3] - a[1])
 
 
 def _split_lines(text: str, box: Box, conf: float) -> list[Line]:
@@ -170,6 +285,10 @@ def structure(regions: list[Region], number: int, width: float, height: float
     them as their key; the largest text near the top is the title, short larger text a
     section header, text in the top or bottom margin a header or footer, and blocks whose
     lines start with bullets or numbers lists. Reading order is renumbered."""
+    for r in regions:
+        if r.field is not None and r.field.key == "" and r.label in (RegionLabel.KEY_VALUE,
+                                                                      RegionLabel.CHECKBOX):
+            _fill_field(r)
     texts = [r for r in regions if r.label == RegionLabel.TEXT]
     lines = [ln for r in texts for ln in r.lines if ln.text.strip()]
     if not lines:
@@ -208,7 +327,7 @@ def structure(regions: list[Region], number: int, width: float, height: float
                                          "text": "\n".join(ln.text for ln in keep if ln.text)})
         out.append(r)
     out += new
-    for cb in (r for r in out if r.label == RegionLabel.CHECKBOX):
+    for cb in (r for r in out if r.label == RegionLabel.CHECKBOX and r.field is None):
         beside = [ln for ln in lines if _same_row(ln.box, cb.box) and 0 <= ln.box.x0 - cb.box.x1
                   < 4 * (cb.box.y1 - cb.box.y0)]
         if beside:
@@ -221,6 +340,41 @@ def structure(regions: list[Region], number: int, width: float, height: float
     for k, r in enumerate(out):
         r.id, r.order = f"p{number}-r{k}", k
     return out
+
+
+SIGNATURE = re.compile(r"^\s*(signature|signed|sign here)\b", re.I)
+
+
+def _fill_field(r: Region) -> None:
+    """A segmented form field's key and value from its read lines: a checkbox's key is the
+    label beside it; on a fill-in field, text left of the field's box is the key, text on it
+    the value. A signature line without a value is a form field, not a key/value pair."""
+    f = r.field
+    if r.label == RegionLabel.CHECKBOX:
+        key = " ".join(ln.text.strip() for ln in r.lines if ln.text.strip())
+        f.key = key
+        r.text = ("\u2612" if f.value == "true" else "\u2610") + (f" {key}" if key else "")
+    else:
+        x = f.value_box.x0
+        keys, vals = [], []
+        for ln in r.lines:
+            parts = ([(w.text, w.box) for w in ln.words] if ln.words
+                     else [(ln.text.strip(), ln.box)])
+            if not ln.words and ln.box.x0 < x < ln.box.x1 and ":" in ln.text:
+                k, v = ln.text.split(":", 1)  # a label and its value read as one line
+                keys.append(k)
+                vals.append(v.strip())
+                continue
+            for t, b in parts:
+                if t:
+                    (keys if (b.x0 + b.x1) / 2 < x else vals).append(t)
+        f.key = " ".join(keys).strip().rstrip(":").strip()
+        f.value = " ".join(vals).strip() or None
+        if f.value is None and SIGNATURE.match(f.key):
+            r.label = RegionLabel.FORM_FIELD
+    if r.lines:
+        f.confidence = r.confidence = min(ln.confidence for ln in r.lines)
+    f.source = r.source
 
 
 def _kv_region(key: Line, value: Line | None, k: str, v: str, source: Source) -> Region:
@@ -244,13 +398,26 @@ def _label(regions: list[Region], med: float, height: float) -> None:
     title = max(top, key=line_h, default=None)
     if title is not None and line_h(title) >= 1.3 * med:
         title.label = RegionLabel.TITLE
+    else:
+        title = None
+    width = max(r.box.x1 for r in regions)
+    lowest = max(regions, key=lambda r: r.box.y1)
+    tables = [r.box for r in regions if r.label == RegionLabel.TABLE]
     for r in texts:
         if r.label != RegionLabel.TEXT:
             continue
-        if r.box.y0 > 0.92 * height and len(r.lines) <= 2:
-            r.label = RegionLabel.FOOTER
-        elif r.box.y1 < 0.06 * height and len(r.lines) <= 2:
-            r.label = RegionLabel.HEADER
+        if len(r.lines) <= 2 and any(0 <= r.box.y0 - t.y1 <= 1.5 * med and r.box.x0 < t.x1
+                                     and r.box.x1 > t.x0 for t in tables):
+            r.label = RegionLabel.CAPTION  # right under a table
+            continue
+        centred = abs((r.box.x0 + r.box.x1) / 2 - width / 2) < 0.12 * width
+        if len(r.lines) <= 3 and (r.box.y0 > 0.92 * height or (r is lowest and (
+                r.box.y0 > 0.8 * height or (centred and len(r.lines) == 1)))):
+            r.label = RegionLabel.FOOTER  # the page's last words: low, or centred alone
+        elif (r.box.y1 < 0.06 * height and len(r.lines) <= 2) or (
+                title is not None and 2 <= len(r.lines) <= 6 and r.box.y1 < 0.35 * height
+                and title.box.y0 - med <= r.box.y0 <= title.box.y1 + 2 * med):
+            r.label = RegionLabel.HEADER  # the letterhead: beside or right under the title
         elif len(r.lines) <= 2 and line_h(r) >= 1.15 * med:
             r.label = RegionLabel.SECTION_HEADER
         elif len(r.lines) >= 2 and sum(bool(BULLET.match(ln.text)) for ln in r.lines) >= max(

@@ -17,6 +17,7 @@ run-length smearing idea, Wong, Casey and Wahl 1982, on connected components):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -93,7 +94,7 @@ def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None,
     g = glyph_height(stats)
     if g is None:
         return np.zeros_like(mask), None
-    mask, _ = remove_rules(mask, max(15, int(4 * g)))
+    mask, rules = remove_rules(mask, max(15, int(4 * g)))
     _, labels, stats = _components(mask)
     g = glyph_height(stats) or g
     h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
@@ -104,6 +105,13 @@ def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None,
         & ~((h > 4 * g) & (w < 0.5 * g))  # vertical rules
         & (h < 5 * g)  # figures, logos, big boxes (a table border's box is huge)
     )
+    # the short sides of a fill-in box outlive the rules they hung from; left, they join the
+    # label and the value written in the box into one line
+    near = cv2.dilate(rules, np.ones((5, 5), np.uint8))
+    for i in np.nonzero(keep & (w <= 0.35 * g) & (h >= 1.2 * g))[0]:
+        x, y, ww, hh = (int(v) for v in stats[i, :4])
+        if near[y, x : x + ww].any() and near[y + hh - 1, x : x + ww].any():
+            keep[i] = False
     found: list[Rect] = []
     for i in np.nonzero(keep & (h >= 0.8 * g) & (h <= 2.5 * g))[0]:
         x, y, ww, hh = (int(v) for v in stats[i, :4])
@@ -187,8 +195,8 @@ def text_lines(gray: np.ndarray, gap_em: float = 1.0, boxes_out: list[Rect] | No
 
 def merge_row_pieces(rects: list[Rect], gap_lines: float = 1.2) -> list[Rect]:
     """Join pieces of one line split at wide word gaps (monospaced fonts, large headings):
-    same row (vertical overlap), similar height, gap under ``gap_lines`` line heights of the
-    smaller piece (column gaps are wider)."""
+    same row (vertical overlap), heights within 2x (a word without ascenders is short), gap
+    under ``gap_lines`` heights of the taller piece (column gaps are wider)."""
     rects = sorted(rects)
     changed = True
     while changed:
@@ -197,10 +205,11 @@ def merge_row_pieces(rects: list[Rect], gap_lines: float = 1.2) -> list[Rect]:
         for r in rects:
             for i, o in enumerate(out):
                 h = min(r[3] - r[1], o[3] - o[1])
+                big = max(r[3] - r[1], o[3] - o[1])
                 ov = min(r[3], o[3]) - max(r[1], o[1])
                 gap = max(r[0], o[0]) - min(r[2], o[2])
-                ratio = max(r[3] - r[1], o[3] - o[1]) / max(1, h)
-                if ov >= 0.6 * h and ratio < 1.6 and gap < gap_lines * h:
+                # a word of x-height letters only ('name:') is half as tall as its neighbour
+                if ov >= 0.6 * h and big < 2.0 * max(1, h) and gap < gap_lines * big:
                     out[i] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]),
                               max(r[3], o[3]))
                     changed = True
@@ -231,7 +240,8 @@ def sort_lines(rects: list[Rect]) -> list[Rect]:
 def text_blocks(gray: np.ndarray, lines: list[Rect] | None = None) -> list[TextBlock]:
     """Group lines into blocks (paragraphs, list items, address blocks, table rows stay
     separate when far apart): a line joins the block above it when the vertical gap is under
-    one line height and the two overlap horizontally."""
+    one line height and the two overlap horizontally, unless one is over 1.4 times the other's
+    height (a heading over its text)."""
     lines = text_lines(gray) if lines is None else lines
     blocks: list[TextBlock] = []
     for ln in sorted(lines, key=lambda r: (r[1], r[0])):
@@ -241,7 +251,10 @@ def text_blocks(gray: np.ndarray, lines: list[Rect] | None = None) -> list[TextB
             last = b.lines[-1]
             gap = ln[1] - last[3]
             overlap = min(ln[2], b.box[2]) - max(ln[0], b.box[0])
-            if -0.3 * h <= gap <= 1.0 * max(h, last[3] - last[1]) and overlap > 0 and (
+            lh = last[3] - last[1]
+            if max(h, lh) > 1.4 * min(h, lh):
+                continue
+            if -0.3 * h <= gap <= 1.0 * max(h, lh) and overlap > 0 and (
                     abs(ln[0] - b.box[0]) < 3 * h or overlap > 0.5 * (ln[2] - ln[0])):
                 best = b
         if best is None:
@@ -255,6 +268,55 @@ def text_blocks(gray: np.ndarray, lines: list[Rect] | None = None) -> list[TextB
     for b in blocks:
         b.lines = sort_lines(b.lines)
     return blocks
+
+
+def fill_in_fields(ink: np.ndarray, exclude: list[Rect] = ()) -> list[Rect]:
+    """Places to fill in on a form (pixels): an underline (a lone horizontal rule; its rect
+    reaches up one text line above it) or an outlined box (two horizontal rules of the same
+    extent, one to four glyphs apart). Rules whose centre lies in an ``exclude`` rect (ruled
+    tables) are not fields."""
+    _, _, stats = _components(ink)
+    g = glyph_height(stats)
+    if g is None:
+        return []
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (max(15, int(6 * g)), 1)))
+    rules = []
+    for x, y, w, h, _ in _components(horiz)[2]:
+        cx, cy = x + w / 2, y + h / 2
+        if h > 0.5 * g or any(e[0] <= cx <= e[2] and e[1] <= cy <= e[3] for e in exclude):
+            continue
+        rules.append((int(x), int(y), int(x + w), int(y + h)))
+    rules.sort(key=lambda r: (r[1], r[0]))
+    out: list[Rect] = []
+    used: set[int] = set()
+    for i, a in enumerate(rules):
+        if i in used:
+            continue
+        pair = next((j for j in range(i + 1, len(rules)) if j not in used
+                     and abs(rules[j][0] - a[0]) <= g and abs(rules[j][2] - a[2]) <= g
+                     and 0.8 * g <= rules[j][1] - a[3] <= 4 * g
+                     and _sides(ink, a, rules[j])), None)
+        if pair is not None:  # an outlined box
+            used.add(pair)
+            out.append((a[0], a[1], a[2], rules[pair][3]))
+        else:  # an underline: the text it carries sits just above it
+            out.append((a[0], max(0, int(a[1] - 2.2 * g)), a[2], a[3]))
+    return out
+
+
+def _sides(ink: np.ndarray, top: Rect, bottom: Rect) -> bool:
+    """Two rules joined by ink down both ends: the outline of a box (not the underlines of
+    two fields one above the other)."""
+    y0, y1 = top[3], bottom[1]
+    if y1 <= y0:
+        return False
+
+    def side(x: int) -> bool:
+        band = ink[y0:y1, max(0, x - 2) : x + 3]
+        return band.size > 0 and band.any(axis=1).mean() > 0.8
+
+    return side(min(top[0], bottom[0])) and side(max(top[2], bottom[2]) - 1)
 
 
 def pad_rect(rect: Rect, shape: tuple[int, ...], pad_y: float = 0.25, pad_x: float = 0.4
@@ -321,6 +383,65 @@ def ruled_tables(gray: np.ndarray, min_rows: int = 2, min_cols: int = 2,
             c.box = (c.box[0] + dx, c.box[1] + dy, c.box[2] + dx, c.box[3] + dy)
         t.box = (t.box[0] + dx, t.box[1] + dy, t.box[2] + dx, t.box[3] + dy)
         tables.append(t)
+    return tables
+
+
+def aligned_tables(lines: list[Rect], min_rows: int = 2, min_cols: int = 3
+                   ) -> list[RuledTable]:
+    """Tables without rules: runs of consecutive rows of at least ``min_cols`` text pieces
+    whose pieces fall into the same columns (the union of the pieces' x-ranges gives as many
+    columns as the fullest row has pieces). Cells are column x row rectangles; an empty cell
+    is kept so the grid stays whole."""
+    if not lines:
+        return []
+    lh = float(np.median([r[3] - r[1] for r in lines]))
+    rows: list[list[Rect]] = []
+    for r in sorted(lines, key=lambda r: (r[1] + r[3]) / 2):
+        c = (r[1] + r[3]) / 2
+        if rows and abs(c - np.mean([(o[1] + o[3]) / 2 for o in rows[-1]])) < 0.5 * lh:
+            rows[-1].append(r)
+        else:
+            rows.append([r])
+    runs: list[list[list[Rect]]] = []
+    for row in rows:
+        c = np.mean([(o[1] + o[3]) / 2 for o in row])
+        if len(row) >= min_cols and runs and runs[-1] and c - max(
+                (o[1] + o[3]) / 2 for o in runs[-1][-1]) <= 2.5 * lh:
+            runs[-1].append(row)
+        elif len(row) >= min_cols:
+            runs.append([row])
+        else:
+            runs.append([])
+    tables = []
+    for run in runs:
+        if len(run) < min_rows:
+            continue
+        spans: list[list[int]] = []
+        for x0, x1 in sorted((r[0], r[2]) for row in run for r in row):
+            if spans and x0 <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], x1)
+            else:
+                spans.append([x0, x1])
+        if len(spans) != max(len(row) for row in run):
+            continue  # pieces that do not line up: not a grid
+        top, bottom = min(r[1] for r in run[0]), max(r[3] for r in run[-1])
+        inside = {r for row in run for r in row}
+        if any(r not in inside and (0 <= top - r[3] <= 1.5 * lh or 0 <= r[1] - bottom
+                                    <= 1.5 * lh)
+               and any(a - 0.5 * lh <= r[0] and r[2] <= b + 0.5 * lh for a, b in spans)
+               for r in lines):
+            continue  # a column that goes on above or below: blocks side by side
+        pad = int(0.3 * lh)  # cell edges halfway between columns and rows
+        tops = [min(r[1] for r in row) for row in run]
+        bottoms = [max(r[3] for r in row) for row in run]
+        ys = [tops[0] - pad, *((b + t) // 2 for b, t in zip(bottoms, tops[1:], strict=False)),
+              bottoms[-1] + pad]
+        xs = [spans[0][0] - pad, *((a[1] + b[0]) // 2 for a, b in pairwise(spans)),
+              spans[-1][1] + pad]
+        cells = [GridCell(i, j, 1, 1, (xs[j], ys[i], xs[j + 1], ys[i + 1]))
+                 for i in range(len(run)) for j in range(len(spans))]
+        box = (xs[0], ys[0], xs[-1], ys[-1])
+        tables.append(RuledTable(box, len(run), len(spans), cells))
     return tables
 
 

@@ -166,7 +166,9 @@ def test_lines_read_with_the_reading_head_when_the_model_says_so(tmp_path):
     doc = extract(tmp_path / "scan.png", model=str(folder), dpi=150)
     lines = [ln for r in doc.pages[0].regions for ln in r.lines]
     assert len(lines) >= 10
-    assert all("<" not in ln.text and 0 <= ln.confidence <= 1 for ln in lines)
+    # an untrained head reads random bytes ('<' among them), but never a special token
+    assert all(not any(t in ln.text for t in ("<loc_", "<task_", "<image>", "<|"))
+               and 0 <= ln.confidence <= 1 for ln in lines)
     model = DocVLM.load(folder)
     from docvlm.model import prepare_image
     views = prepare_image(img[:60, :400], model.cfg, "native")

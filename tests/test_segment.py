@@ -143,3 +143,72 @@ def test_structure_pairs_keys_values_and_labels_regions():
     before = sorted(ln.text for r in regions for ln in r.lines)
     after = sorted(ln.text for r in out for ln in r.lines)
     assert before == after
+
+
+def _matched(regions, page, label: str) -> tuple[int, int]:
+    """(truth regions of ``label`` found with that label at IoU 0.5, how many there are)."""
+    pred = [(r.label.value, (r.box.x0, r.box.y0, r.box.x1, r.box.y1)) for r in regions]
+    truth = [(g.label, g.box) for g in page.regions if g.label == label]
+    return box_pr(pred, truth, 0.5)["matched"], len(truth)
+
+
+@pytest.mark.parametrize("seed", [5000, 5017])  # underlined fields, boxed fields
+def test_form_fields_checkboxes_become_regions_with_their_labels(seed):
+    p = make_page(seed, "form", "train")
+    regions = segment_layout(p.render(DPI), 1, p.width, p.height)
+    hit, n = _matched(regions, p, "key_value")
+    assert n >= 5 and hit == n  # the label, the value and the field's box or underline
+    hit, n = _matched(regions, p, "checkbox")
+    assert n == 3 and hit == n  # the box and the label beside it
+    for r in regions:
+        if r.label in (RegionLabel.KEY_VALUE, RegionLabel.CHECKBOX):
+            assert r.field is not None and r.field.value_box is not None and r.lines
+
+
+def test_unruled_table_is_found_and_blocks_side_by_side_are_not_tables():
+    p = make_page(5017, "invoice", "train")  # the unruled variant; bill-to beside the meta
+    assert p.variant == 1
+    regions = segment_layout(p.render(DPI), 1, p.width, p.height)
+    tables = [r for r in regions if r.label == RegionLabel.TABLE]
+    truth = next(g for g in p.regions if g.table is not None).table
+    assert len(tables) == 1
+    assert (tables[0].table.n_rows, tables[0].table.n_cols) == (truth.n_rows, truth.n_cols)
+    hit, n = _matched(regions, p, "key_value")  # invoice no/date/due and the totals
+    assert n == 6 and hit >= 5
+
+
+def test_items_with_prices_are_a_list_and_two_columns_of_text_are_not_pairs():
+    p = make_page(5000, "receipt", "train")
+    regions = segment_layout(p.render(200), 1, p.width, p.height)
+    assert _matched(regions, p, "list") == (1, 1)
+    total = next(g for g in p.regions if g.label == "key_value" and len(g.lines) == 2)
+    assert _matched(regions, p, "key_value")[0] >= 1, total.text
+    report = make_page(5017, "report", "train")  # two columns of paragraphs
+    assert report.variant == 1
+    regions = segment_layout(report.render(DPI), 1, report.width, report.height)
+    assert not [r for r in regions if r.label in (RegionLabel.KEY_VALUE, RegionLabel.LIST,
+                                                  RegionLabel.TABLE)]
+
+
+def test_anchored_form_fields_get_exact_keys_and_values(tmp_path):
+    from docvlm.pipeline import ExtractOptions, extract
+
+    p = make_page(5000, "form", "train")
+    f = tmp_path / "form.pdf"
+    f.write_bytes(p.pdf)
+    doc = extract(f, ExtractOptions(mode="auto"))
+    got = {r.field.key: r.field.value for r in doc.pages[0].regions if r.field is not None}
+    for kv in p.kv:
+        want = (("true" if kv.value else "false") if isinstance(kv.value, bool)
+                else kv.value)
+        assert got.get(kv.key) == want, (kv.key, got)
+    sig = [r for r in doc.pages[0].regions if r.label == RegionLabel.FORM_FIELD]
+    assert [r.field.key for r in sig] == ["Signature"] and sig[0].field.value is None
+
+
+def test_two_columns_of_form_fields_are_fields_not_a_table():
+    p = make_page(5003, "form", "train", variant=2)  # fields in two columns, training fonts
+    regions = segment_layout(p.render(DPI), 1, p.width, p.height)
+    assert not [r for r in regions if r.label == RegionLabel.TABLE]
+    hit, n = _matched(regions, p, "key_value")
+    assert n >= 5 and hit >= n - 1

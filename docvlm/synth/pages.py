@@ -267,7 +267,8 @@ def _report(c: Canvas, r: random.Random, v: int, W: float, H: float) -> tuple[li
 
 
 def _kv_block(c: Canvas, r: random.Random, x: float, y: float, keys: list[str], size: float,
-              key_w: float, boxed: bool, kvs: list[KV], regs: list[TRegion]) -> float:
+              key_w: float, boxed: bool, kvs: list[KV], regs: list[TRegion],
+              field_w: float = 180) -> float:
     for k in keys:
         val = _value_for(r, k)
         kl = c.line(x, y, f"{k}:", size, bold=r.random() < 0.5)
@@ -278,12 +279,14 @@ def _kv_block(c: Canvas, r: random.Random, x: float, y: float, keys: list[str], 
             lines.append(vl)
             vbox = vl.box
         if boxed:
-            c.rect((x + key_w - 3, y - 2, x + key_w + 180, y + size * 1.25))
+            c.rect((x + key_w - 3, y - 2, x + key_w + field_w, y + size * 1.25))
         else:
-            c.rule(x + key_w - 2, y + size * 1.2, x + key_w + 170, y + size * 1.2, 0.4)
+            c.rule(x + key_w - 2, y + size * 1.2, x + key_w + field_w - 10, y + size * 1.2,
+                   0.4)
         kvs.append(KV(k, val, kl.box, vbox))
         regs.append(TRegion("key_value", lines, extra_box=(x + key_w - 3, y - 2,
-                                                           x + key_w + 180, y + size * 1.25)))
+                                                           x + key_w + field_w,
+                                                           y + size * 1.25)))
         y += size * 2.1
     return y
 
@@ -329,7 +332,9 @@ def _form(c: Canvas, r: random.Random, v: int, W: float, H: float) -> tuple[list
     keys = r.sample(FORM_KEYS, r.randint(5, 9))
     if v == 2:  # two columns of fields
         half = len(keys) // 2
-        y1 = _kv_block(c, r, m, y, keys[:half], size, key_w, r.random() < 0.5, kvs, regs)
+        # the left column's fields end before the right column's labels begin
+        y1 = _kv_block(c, r, m, y, keys[:half], size, key_w, r.random() < 0.5, kvs, regs,
+                       field_w=min(180.0, W / 2 - 10 - m - key_w))
         y2 = _kv_block(c, r, W / 2 + 5, y, keys[half:], size, key_w * 0.9, False, kvs, regs)
         y = max(y1, y2)
     else:
@@ -552,13 +557,16 @@ def page_size(kind: str, r: random.Random) -> tuple[float, float]:
     return r.choice([(595.0, 842.0), (612.0, 792.0)])
 
 
-def make_page(seed: int, kind: str | None = None, split: str | None = None) -> SynthPage:
+def make_page(seed: int, kind: str | None = None, split: str | None = None,
+              variant: int | None = None) -> SynthPage:
     """Deterministic page for ``seed``. ``split`` defaults to heldout for seeds at or above
-    ``HELDOUT_SEED_BASE``; held-out pages use the held-out variant and font families."""
+    ``HELDOUT_SEED_BASE``; held-out pages use the held-out variant and font families.
+    ``variant`` forces a template variant (tests of a layout; never training data)."""
     split = split or ("heldout" if seed >= HELDOUT_SEED_BASE else "train")
     r = random.Random(seed * 7919 + 17)
     kind = kind or r.choice(KINDS)
-    variant = N_VARIANTS - 1 if split == "heldout" else r.randrange(N_VARIANTS - 1)
+    v = N_VARIANTS - 1 if split == "heldout" else r.randrange(N_VARIANTS - 1)
+    variant = v if variant is None else variant
     family = fonts.pick(r, split, mono=True if kind == "receipt" else None)
     W, H = page_size(kind, r)
     doc = pymupdf.open()
