@@ -19,6 +19,7 @@ reason, never invented; the result validates against the schema.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import json
 import re
@@ -177,6 +178,28 @@ def _after_label(label: str, text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
+def _from_layout(doc, spec: FieldSpec, fuzzy: bool = False):
+    """Candidates from the page's own form fields (key/value regions, checkboxes and their
+    labels, as the layout found them): keys equal to the field's label, or with ``fuzzy``
+    keys at least 75 % alike (difflib's ratio on letters and digits; a misread key), best
+    first. A blank field yields a candidate whose value is None."""
+    labels = [_norm(label) for label in spec.labels]
+    hits = []
+    for page in doc.pages:
+        for r in page.regions:
+            f = r.field
+            if f is None or not _norm(f.key):
+                continue
+            key = _norm(f.key)
+            sim = max(difflib.SequenceMatcher(None, key, label).ratio() for label in labels)
+            if (sim == 1.0) != fuzzy and sim >= 0.75:
+                hits.append((sim, Found(f.value, round(0.9 * sim * f.confidence, 4),
+                                        "layout", page.number, f.value_box or r.box,
+                                        r.text)))
+    for _, found in sorted(hits, key=lambda h: -h[0]):
+        yield found
+
+
 def _from_text_layer(doc, spec: FieldSpec):
     """Candidates from lines that start with the field's label: the rest of the line, the
     nearest text to its right on the same baseline (values set in their own column), and the
@@ -308,10 +331,15 @@ def fields_from_document(doc, schema: Any, acro: dict[str, Found] | None = None,
     for spec in specs:
         cands = [c for c in (acro.get(_norm(spec.name)) or acro.get(_norm(spec.title)),
                              model_vals.get(spec.name)) if c]
+        cands += list(_from_layout(doc, spec))
         cands += list(_from_text_layer(doc, spec))
+        cands += list(_from_layout(doc, spec, fuzzy=True))
         cands += list(_by_pattern(doc, spec))
         chosen, reason = None, "not found in the form fields, the model output or the text"
         for c in cands:
+            if c.value is None and c.source == "layout":
+                reason = "the form's field for it is blank"
+                break
             v, why = coerce(c.value, spec)
             if why is None:
                 chosen = c

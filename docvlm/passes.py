@@ -224,10 +224,12 @@ class PageReader:
         return self.model.tokenizer.decode(g.token_ids, skip_special=True).strip()
 
     def _line_sample(self, image: np.ndarray, b: Box, sx: float, sy: float) -> Sample:
-        """The sample reading the text line at ``b`` (points), padded like training lines."""
+        """The sample reading the text line at ``b`` (points, its typographic box), cut
+        around its ink and padded like training lines."""
         h, w = image.shape[:2]
-        x0, y0, x1, y1 = segment.pad_rect((int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1,
-                                           int(b.y1 * sy) + 1), image.shape)
+        x0, y0, x1, y1 = segment.pad_rect(segment.ink_rect((
+            int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1, int(b.y1 * sy) + 1)),
+            image.shape)
         return self._read_sample(image[y0:y1, x0:x1], (x0 / w, y0 / h, x1 / w, y1 / h))
 
     def _read_sample(self, crop: np.ndarray, frac: tuple[float, float, float, float],
@@ -241,7 +243,7 @@ class PageReader:
     @staticmethod
     def _find_lines(crop: np.ndarray, x0: int, y0: int, sx: float, sy: float, page: int
                     ) -> list[Box]:
-        return [_box_pt((x0 + a, y0 + b, x0 + c, y0 + d), sx, sy, page)
+        return [_box_pt(segment.typographic((x0 + a, y0 + b, x0 + c, y0 + d)), sx, sy, page)
                 for a, b, c, d in segment.text_lines(crop)]
 
 

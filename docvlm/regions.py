@@ -47,7 +47,7 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
     boxes = [b for b in boxes if not in_table(b)]
 
     def line(rect: segment.Rect) -> Line:
-        return Line(text="", box=_box_pt(_typographic(rect), sx, sy, number))
+        return Line(text="", box=_box_pt(segment.typographic(rect), sx, sy, number))
 
     taken: set[segment.Rect] = set()
     for x0, y0, x1, y1 in boxes:  # a checkbox and the label beside it
@@ -61,7 +61,7 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
         taken.update(label)
         regions.append(Region(
             id="", label=RegionLabel.CHECKBOX, box=_box_pt(_union_rect([cb, *map(
-                _typographic, label)]), sx, sy, number),
+                segment.typographic, label)]), sx, sy, number),
             text="\u2612" if checked else "\u2610", source=Source.VISION,
             lines=[line(ln) for ln in label],
             field=FormField(key="", value="true" if checked else "false",
@@ -83,7 +83,8 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
         taken.update([key, *values])
         regions.append(Region(
             id="", label=RegionLabel.KEY_VALUE, source=Source.VISION,
-            box=_box_pt(_union_rect([f, *map(_typographic, [key, *values])]), sx, sy, number),
+            box=_box_pt(_union_rect([f, *map(segment.typographic, [key, *values])]), sx, sy,
+                        number),
             lines=[line(ln) for ln in [key, *values]],
             field=FormField(key="", value=None, key_box=line(key).box,
                             value_box=_box_pt(f, sx, sy, number), source=Source.VISION)))
@@ -98,22 +99,22 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
         if len(group) >= 4:  # items with amounts: one list
             regions.append(Region(
                 id="", label=RegionLabel.LIST, source=Source.VISION,
-                box=_box_pt(_union_rect([_typographic(ln) for row in group for ln in row]),
+                box=_box_pt(_union_rect([segment.typographic(ln) for row in group for ln in row]),
                             sx, sy, number),
                 lines=[line(ln) for row in group for ln in row]))
             continue
         for key, value in group:
             regions.append(Region(
                 id="", label=RegionLabel.KEY_VALUE, source=Source.VISION,
-                box=_box_pt(_union_rect([_typographic(key), _typographic(value)]), sx, sy,
-                            number),
+                box=_box_pt(_union_rect([segment.typographic(key),
+                                         segment.typographic(value)]), sx, sy, number),
                 lines=[line(key), line(value)],
                 field=FormField(key="", value=None, key_box=line(key).box,
                                 value_box=line(value).box, source=Source.VISION)))
     for b in segment.text_blocks(image, [ln for ln in lines if ln not in taken]):
         regions.append(Region(
             id="", label=RegionLabel.TEXT, box=_box_pt(_union_rect(
-                [_typographic(ln) for ln in b.lines]), sx, sy, number),
+                [segment.typographic(ln) for ln in b.lines]), sx, sy, number),
             source=Source.VISION, lines=[line(ln) for ln in b.lines]))
     regions.sort(key=lambda r: (round(r.box.y0 / 4), r.box.x0))
     for k, r in enumerate(regions):
@@ -157,14 +158,6 @@ def _pair_rows(lines: list[segment.Rect]) -> list[list[tuple[segment.Rect, segme
                 continue
         groups.append([(key, value)])
     return groups
-
-
-def _typographic(rect: segment.Rect) -> segment.Rect:
-    """An ink box grown to the line's typographic box (ascender to descender, as a PDF text
-    layer gives it): 15 % of the ink height above and below."""
-    x0, y0, x1, y1 = rect
-    p = round(0.15 * (y1 - y0))
-    return (x0, max(0, y0 - p), x1, y1 + p)
 
 
 def _union_rect(rects: list[segment.Rect]) -> segment.Rect:

@@ -319,6 +319,25 @@ def _sides(ink: np.ndarray, top: Rect, bottom: Rect) -> bool:
     return side(min(top[0], bottom[0])) and side(max(top[2], bottom[2]) - 1)
 
 
+TYPO_PAD = 0.15  # of the ink height, above and below
+
+
+def typographic(rect: Rect) -> Rect:
+    """A line's ink box grown to its typographic box (ascender to descender, as a PDF text
+    layer gives it): the boxes docvlm reports for lines it found in pixels."""
+    x0, y0, x1, y1 = rect
+    p = round(TYPO_PAD * (y1 - y0))
+    return (x0, max(0, y0 - p), x1, y1 + p)
+
+
+def ink_rect(rect: Rect) -> Rect:
+    """The inverse of :func:`typographic` (to within a pixel): the ink of a reported line box,
+    which is what a line crop is cut around."""
+    x0, y0, x1, y1 = rect
+    p = round((y1 - y0) * TYPO_PAD / (1 + 2 * TYPO_PAD))
+    return (x0, y0 + p, x1, max(y0 + p + 1, y1 - p))
+
+
 def pad_rect(rect: Rect, shape: tuple[int, ...], pad_y: float = 0.25, pad_x: float = 0.4
              ) -> Rect:
     """A line box grown like the training crops (a little paper around the ink)."""

@@ -113,3 +113,51 @@ def test_receipt_fields_without_labels_come_from_patterns(tmp_path):
         assert why is None and v["date"] == expected
         assert v["total"] == pytest.approx(float(truth["Total"]))
         assert f["total"]["box"] is not None and f["company"]["page"] == 1
+
+
+def _form_schema(page) -> dict:
+    props = {}
+    for kv in page.kv:
+        props[kv.key.lower().replace(" ", "_")] = {
+            "type": "boolean" if isinstance(kv.value, bool) else "string", "title": kv.key}
+    return {"type": "object", "properties": props}
+
+
+def test_fields_come_from_the_layouts_key_value_regions_and_checkboxes(tmp_path):
+    from docvlm.synth.pages import make_page
+
+    page = next(p for p in (make_page(s, "form", "train") for s in range(5000, 5050))
+                if any(kv.value is None for kv in p.kv))  # a form with a field left blank
+    f = tmp_path / "form.pdf"
+    f.write_bytes(page.pdf)
+    out = extract_fields(f, _form_schema(page))
+    for kv in page.kv:
+        name = kv.key.lower().replace(" ", "_")
+        assert out["values"][name] == kv.value, (kv.key, out["fields"][name])
+        if kv.value is None:
+            assert out["fields"][name]["reason"] == "the form's field for it is blank"
+        elif not isinstance(kv.value, bool):
+            assert out["fields"][name]["source"] == "layout"
+
+
+def test_a_misread_key_still_finds_its_field(tmp_path):
+    from docvlm.fields import fields_from_document
+    from docvlm.pipeline import extract
+    from docvlm.synth.pages import make_page
+
+    page = make_page(5000, "form", "train")
+    f = tmp_path / "form.pdf"
+    f.write_bytes(page.pdf)
+    doc = extract(f)
+    kv = next(kv for kv in page.kv if isinstance(kv.value, str) and len(kv.key) >= 8)
+    region = next(r for r in doc.pages[0].regions if r.field and r.field.key == kv.key)
+    misread = kv.key[:3] + kv.key[4:]  # one letter lost, as a reader might
+    region.field.key = misread
+    for ln in region.lines:
+        ln.text = ln.text.replace(kv.key, misread)
+    name = kv.key.lower().replace(" ", "_")
+    schema = {"type": "object", "properties": {name: {"type": "string", "title": kv.key}}}
+    got = fields_from_document(doc, schema)
+    assert got["values"][name] == kv.value and got["fields"][name]["source"] == "layout"
+    region.field.key = "Xq"  # nothing alike: not this field
+    assert fields_from_document(doc, schema)["fields"][name]["source"] != "layout"
