@@ -20,8 +20,13 @@ def _box_pt(rect: segment.Rect, sx: float, sy: float, page: int) -> Box:
 
 def segment_layout(image: np.ndarray, number: int, width: float, height: float
                    ) -> list[Region]:
-    """Regions from classical segmentation: text blocks (their lines' boxes kept, text to be
-    read by the parse pass) and checkboxes (checked when their inside holds ink)."""
+    """Regions from classical segmentation, geometry only (the parse pass reads their
+    lines): ruled tables (cell grids); checkboxes (checked when their inside holds ink) with
+    the label beside them; fill-in fields (underlines, outlined boxes) with the label left of
+    them and the value on them, as key/value regions; tables without rules (columns lined
+    up); rows ending in a label and a value far apart, as key/value regions, or four and
+    more at an even pitch as one list; the rest as text blocks. Line boxes are typographic;
+    fields carry empty keys until :func:`structure` fills them from the lines read."""
     h, w = image.shape[:2]
     sx, sy = w / width, h / height
     boxes: list[segment.Rect] = []
@@ -348,7 +353,7 @@ def _fill_field(r: Region) -> None:
         f.key = key
         r.text = ("\u2612" if f.value == "true" else "\u2610") + (f" {key}" if key else "")
     else:
-        x = f.value_box.x0
+        x = f.value_box.x0 if f.value_box is not None else r.box.x1
         keys, vals = [], []
         for ln in r.lines:
             parts = ([(w.text, w.box) for w in ln.words] if ln.words
