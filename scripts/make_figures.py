@@ -61,15 +61,14 @@ def curves(runs: list[Path], out: Path, sequential: bool = False,
             offset = max(r["samples"] for r in recs)
             ax1.axvline(offset, color="0.85", lw=0.8)
         label = run.name
-        if tr:
-            ax1.plot([r["samples"] for r in tr], [r.get("lm_loss", r["loss"]) for r in tr],
-                     label=f"{label} decoder loss", lw=1)
-        if ev:
-            ax2.plot([r["samples"] for r in ev], [r["eval"]["cer"] for r in ev], "o-",
-                     label=f"{label} decoder CER", ms=3)
-            if "ctc_cer" in ev[0]["eval"]:
-                ax2.plot([r["samples"] for r in ev], [r["eval"]["ctc_cer"] for r in ev],
-                         "x--", label=f"{label} CTC CER", ms=3)
+        for key, name in (("lm_loss", "decoder loss"), ("ctc_loss", "CTC loss")):
+            pts = [(r["samples"], r[key]) for r in tr if key in r]
+            if pts:
+                ax1.plot(*zip(*pts, strict=True), label=f"{label} {name}", lw=1)
+        for key, name, style in (("cer", "decoder CER", "o-"), ("ctc_cer", "CTC CER", "x--")):
+            pts = [(r["samples"], r["eval"][key]) for r in ev if key in r["eval"]]
+            if pts:  # a `ctc` stage evaluates the reading head only
+                ax2.plot(*zip(*pts, strict=True), style, label=f"{label} {name}", ms=3)
     ax1.set_xlabel("training samples" + (" (stages in sequence)" if sequential else ""))
     ax1.set_ylabel("loss")
     ax1.legend(fontsize=7)
