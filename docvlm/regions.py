@@ -97,8 +97,8 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
     # side would otherwise line up like a four-column table
     for t in segment.aligned_tables([ln for ln in lines if ln not in taken]):
         regions.append(table_region(t))
-        taken.update(ln for ln in lines if ln not in taken and t.box[0] <= (ln[0] + ln[2]) / 2
-                     <= t.box[2] and t.box[1] <= (ln[1] + ln[3]) / 2 <= t.box[3])
+        tables.append(t)
+        taken.update(ln for ln in lines if ln not in taken and in_table(ln))
     for group in _pair_rows([ln for ln in lines if ln not in taken]):
         taken.update(ln for row in group for ln in row)
         if len(group) >= 4:  # items with amounts: one list
@@ -136,7 +136,7 @@ def _pair_rows(lines: list[segment.Rect]) -> list[list[tuple[segment.Rect, segme
     if not lines:
         return []
     lh = float(np.median([ln[3] - ln[1] for ln in lines]))
-    narrow = {ln for b in segment.text_blocks(np.zeros((1, 1), np.uint8), lines)
+    narrow = {ln for b in segment.text_blocks(None, lines)
               if max(x[2] - x[0] for x in b.lines) <= 14 * lh for ln in b.lines}
     rows: list[tuple[segment.Rect, segment.Rect]] = []
     for ln in lines:
@@ -333,7 +333,7 @@ def structure(regions: list[Region], number: int, width: float, height: float
             cb.field = FormField(key=ln.text.strip(), value="true" if cb.text == "\u2612"
                                  else "false", key_box=ln.box, value_box=cb.box,
                                  confidence=ln.confidence, source=src[id(ln)])
-    _label(out, med, height)
+    _label(out, med, width, height)
     out.sort(key=lambda r: (round(r.box.y0 / 4), r.box.x0))
     for k, r in enumerate(out):
         r.id, r.order = f"p{number}-r{k}", k
@@ -386,7 +386,7 @@ def _kv_region(key: Line, value: Line | None, k: str, v: str, source: Source) ->
                                   confidence=conf, source=source))
 
 
-def _label(regions: list[Region], med: float, height: float) -> None:
+def _label(regions: list[Region], med: float, width: float, height: float) -> None:
     texts = [r for r in regions if r.label == RegionLabel.TEXT and r.lines]
 
     def line_h(r: Region) -> float:
@@ -398,7 +398,6 @@ def _label(regions: list[Region], med: float, height: float) -> None:
         title.label = RegionLabel.TITLE
     else:
         title = None
-    width = max(r.box.x1 for r in regions)
     lowest = max(regions, key=lambda r: r.box.y1)
     tables = [r.box for r in regions if r.label == RegionLabel.TABLE]
     for r in texts:

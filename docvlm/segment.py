@@ -237,7 +237,7 @@ def sort_lines(rects: list[Rect]) -> list[Rect]:
     return [r for row in rows for r in sorted(row)]
 
 
-def text_blocks(gray: np.ndarray, lines: list[Rect] | None = None) -> list[TextBlock]:
+def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None) -> list[TextBlock]:
     """Group lines into blocks (paragraphs, list items, address blocks, table rows stay
     separate when far apart): a line joins the block above it when the vertical gap is under
     one line height and the two overlap horizontally, unless one is over 1.4 times the other's
