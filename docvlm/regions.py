@@ -131,7 +131,8 @@ def _pair_rows(lines: list[segment.Rect]) -> list[list[tuple[segment.Rect, segme
     """Rows ending in two lines of like height far apart (over 1.2 line heights: a label
     and its value, an item and its price; whatever else is on the row well left of them),
     grouped while the rows follow each other at an
-    even pitch with their left lines aligned. Only lines of narrow blocks (at most 14 line
+    even pitch with their left lines aligned, and kept when they read as label -> value
+    (:func:`_labelled`). Only lines of narrow blocks (at most 14 line
     heights wide) pair up: the columns of a two-column page are wider."""
     if not lines:
         return []
@@ -162,7 +163,23 @@ def _pair_rows(lines: list[segment.Rect]) -> list[list[tuple[segment.Rect, segme
                 g.append((key, value))
                 continue
         groups.append([(key, value)])
-    return groups
+    right = max(ln[2] for ln in lines)  # the text's right edge
+    return [g for g in groups if _labelled(g, lh, right)]
+
+
+def _labelled(group: list[tuple[segment.Rect, segment.Rect]], lh: float, right: int) -> bool:
+    """Rows that read as label -> value: the values start close after the longest label
+    (within 4 line heights), or they are amounts set flush right (right edges aligned, or a
+    lone short value at the text's right edge). Two blocks side by side (a sender's and a
+    recipient's address) have their second column far away and flush left."""
+    keys, values = [k for k, _ in group], [v for _, v in group]
+    if min(v[0] for v in values) - max(k[2] for k in keys) <= 4 * lh:
+        return True
+    x0s, x1s = [v[0] for v in values], [v[2] for v in values]
+    if len(group) > 1:
+        return max(x1s) - min(x1s) <= 0.5 * lh < max(x0s) - min(x0s)
+    v = values[0]
+    return right - v[2] <= lh and v[2] - v[0] <= 8 * lh
 
 
 def _union_rect(rects: list[segment.Rect]) -> segment.Rect:

@@ -212,3 +212,19 @@ def test_two_columns_of_form_fields_are_fields_not_a_table():
     assert not [r for r in regions if r.label == RegionLabel.TABLE]
     hit, n = _matched(regions, p, "key_value")
     assert n >= 5 and hit >= n - 1
+
+
+def test_two_address_blocks_side_by_side_are_not_key_value_pairs():
+    from pathlib import Path
+
+    from docvlm.pipeline import ExtractOptions, extract
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "invoice.pdf"
+    page = extract(sample, ExtractOptions(mode="auto")).pages[0]
+    kv = {r.field.key: r.field.value for r in page.regions
+          if r.label == RegionLabel.KEY_VALUE and r.field is not None}
+    assert kv.get("Total due") == "210.60"  # label -> value rows still pair
+    assert not any("Contoso" in (v or "") or "Berlin" in (v or "") for v in kv.values())
+    blocks = [r.text for r in page.regions if r.label != RegionLabel.KEY_VALUE]
+    assert any("Northwind Traders Ltd" in t and "Bristol BS1 4DJ" in t for t in blocks)
+    assert any("Contoso Analytics GmbH" in t and "10117 Berlin" in t for t in blocks)
