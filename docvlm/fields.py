@@ -178,11 +178,11 @@ def _after_label(label: str, text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def _from_layout(doc, spec: FieldSpec, fuzzy: bool = False):
+def _from_layout(doc, spec: FieldSpec) -> tuple[list[Found], list[Found]]:
     """Candidates from the page's own form fields (key/value regions, checkboxes and their
-    labels, as the layout found them): keys equal to the field's label, or with ``fuzzy``
-    keys at least 75 % alike (difflib's ratio on letters and digits; a misread key), best
-    first. A blank field yields a candidate whose value is None."""
+    labels, as the layout found them): (keys equal to the field's label, keys at least 75 %
+    alike: difflib's ratio on letters and digits, a misread key), each best first. A blank
+    field yields a candidate whose value is None."""
     labels = [_norm(label) for label in spec.labels]
     hits = []
     for page in doc.pages:
@@ -192,12 +192,12 @@ def _from_layout(doc, spec: FieldSpec, fuzzy: bool = False):
                 continue
             key = _norm(f.key)
             sim = max(difflib.SequenceMatcher(None, key, label).ratio() for label in labels)
-            if (sim == 1.0) != fuzzy and sim >= 0.75:
+            if sim >= 0.75:
                 hits.append((sim, Found(f.value, round(0.9 * sim * f.confidence, 4),
                                         "layout", page.number, f.value_box or r.box,
                                         r.text)))
-    for _, found in sorted(hits, key=lambda h: -h[0]):
-        yield found
+    hits.sort(key=lambda h: -h[0])
+    return [c for sim, c in hits if sim == 1.0], [c for sim, c in hits if sim < 1.0]
 
 
 def _from_text_layer(doc, spec: FieldSpec):
@@ -331,9 +331,10 @@ def fields_from_document(doc, schema: Any, acro: dict[str, Found] | None = None,
     for spec in specs:
         cands = [c for c in (acro.get(_norm(spec.name)) or acro.get(_norm(spec.title)),
                              model_vals.get(spec.name)) if c]
-        cands += list(_from_layout(doc, spec))
+        exact, alike = _from_layout(doc, spec)  # misread keys after the text's labels
+        cands += exact
         cands += list(_from_text_layer(doc, spec))
-        cands += list(_from_layout(doc, spec, fuzzy=True))
+        cands += alike
         cands += list(_by_pattern(doc, spec))
         chosen, reason = None, "not found in the form fields, the model output or the text"
         for c in cands:

@@ -54,6 +54,20 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
     def line(rect: segment.Rect) -> Line:
         return Line(text="", box=_box_pt(segment.typographic(rect), sx, sy, number))
 
+    def key_value(key: segment.Rect, values: list[segment.Rect], value_rect: segment.Rect
+                  ) -> Region:
+        """A key/value region: its label line, the lines of its value, and the value's place
+        (a fill-in field's box, or the value line itself); keys are filled in by
+        :func:`structure` once the lines are read."""
+        return Region(
+            id="", label=RegionLabel.KEY_VALUE, source=Source.VISION,
+            box=_box_pt(_union_rect([value_rect, *map(segment.typographic, [key, *values])]),
+                        sx, sy, number),
+            lines=[line(ln) for ln in [key, *values]],
+            field=FormField(key="", value=None, key_box=line(key).box,
+                            value_box=_box_pt(value_rect, sx, sy, number),
+                            source=Source.VISION))
+
     taken: set[segment.Rect] = set()
     for x0, y0, x1, y1 in boxes:  # a checkbox and the label beside it
         t = max(2, (x1 - x0) // 5)
@@ -86,13 +100,7 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
         values = [ln for ln in lines if ln not in taken and ln != key and _rows_meet(ln, f)
                   and f[0] - 2 <= (ln[0] + ln[2]) / 2 and ln[2] <= f[2] + 0.5 * (ln[3] - ln[1])]
         taken.update([key, *values])
-        regions.append(Region(
-            id="", label=RegionLabel.KEY_VALUE, source=Source.VISION,
-            box=_box_pt(_union_rect([f, *map(segment.typographic, [key, *values])]), sx, sy,
-                        number),
-            lines=[line(ln) for ln in [key, *values]],
-            field=FormField(key="", value=None, key_box=line(key).box,
-                            value_box=_box_pt(f, sx, sy, number), source=Source.VISION)))
+        regions.append(key_value(key, values, f))
     # tables without rules, from what the form's fields left: two columns of fields side by
     # side would otherwise line up like a four-column table
     for t in segment.aligned_tables([ln for ln in lines if ln not in taken]):
@@ -108,14 +116,8 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
                             sx, sy, number),
                 lines=[line(ln) for row in group for ln in row]))
             continue
-        for key, value in group:
-            regions.append(Region(
-                id="", label=RegionLabel.KEY_VALUE, source=Source.VISION,
-                box=_box_pt(_union_rect([segment.typographic(key),
-                                         segment.typographic(value)]), sx, sy, number),
-                lines=[line(key), line(value)],
-                field=FormField(key="", value=None, key_box=line(key).box,
-                                value_box=line(value).box, source=Source.VISION)))
+        regions.extend(key_value(key, [value], segment.typographic(value))
+                       for key, value in group)
     for b in segment.text_blocks(image, [ln for ln in lines if ln not in taken]):
         regions.append(Region(
             id="", label=RegionLabel.TEXT, box=_box_pt(_union_rect(
