@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything docvlm needs, idempotently: system packages (poppler-utils for the
-# pdf2image backend, docker-compose to validate the compose file), a virtual environment at
-# .venv/ in the repository root, the CPU build of torch 2.13.0 first (a looser requirement would
+# pdf2image backend, docker-compose to validate the compose file, free fonts the training
+# lines are drawn in), a virtual environment at .venv/ in the repository root, the CPU build of torch 2.13.0 first (a looser requirement would
 # pull a multi-GB CUDA build), then docvlm itself with its test and benchmark tools
 # (Tesseract and RapidOCR are baselines the benchmarks measure docvlm against).
 #
@@ -17,6 +17,11 @@ command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr tesseract-ocr-eng)  # baseline
+# free fonts the training lines are drawn in (docvlm/synth/fonts.py SYSTEM_FAMILIES)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf ] || need_apt+=(fonts-dejavu-core fonts-dejavu-extra)
+[ -f /usr/share/fonts/truetype/liberation/LiberationSansNarrow-Regular.ttf ] || need_apt+=(fonts-liberation)
+[ -f /usr/share/fonts/truetype/freefont/FreeMono.ttf ] || need_apt+=(fonts-freefont-ttf)
+[ -f /usr/share/fonts/opentype/urw-base35/NimbusSansNarrow-Regular.otf ] || need_apt+=(fonts-urw-base35)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"

@@ -8,7 +8,7 @@ import pytest
 
 from docvlm.synth import fonts
 from docvlm.synth.degrade import degrade
-from docvlm.synth.lines import line_text, render_line
+from docvlm.synth.lines import CHARSET, dot_matrix, line_text, render_line, training_text
 from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, N_VARIANTS, make_page
 
 
@@ -60,3 +60,43 @@ def test_lines_and_degradations_are_deterministic():
     assert not np.array_equal(out, img)
     same, none = degrade(img, random.Random(1), strength=0.0)
     assert same is img and none == []
+
+
+def test_training_lines_draw_more_variety_than_the_heldout_split():
+    r = random.Random(11)
+    train = [render_line(r, training_text(r), "train") for _ in range(300)]
+    fams = {c.family for c in train}
+    system = {f.name for f in fonts.SYSTEM_FAMILIES if f.available()}
+    assert system, "scripts/setup.sh installs the system font packages"
+    assert fams & system and not fams & fonts.HELD_OUT_FAMILIES
+    steps = {s for c in train for s in c.degradations}
+    assert {"stretch", "heavy", "threshold"} <= steps
+    upper = sum(c.text.isupper() for c in train) / len(train)
+    assert 0.15 < upper < 0.45  # a quarter forced upper case, plus codes that are already
+    r = random.Random(11)
+    held = [render_line(r, line_text(r), "heldout") for _ in range(100)]
+    assert {c.family for c in held} <= fonts.HELD_OUT_FAMILIES
+    assert not {s for c in held for s in c.degradations} & {"stretch", "heavy", "thin",
+                                                             "dots", "threshold"}
+
+
+def test_dot_matrix_breaks_strokes_into_dots():
+    import cv2
+
+    img = np.full((100, 300), 255, np.uint8)
+    img[20:80, 20:280] = 0  # one solid bar, as tall as a big glyph
+    out = dot_matrix(img, random.Random(0), glyph=60.0)
+    n, _ = cv2.connectedComponents((out < 128).astype(np.uint8))
+    assert n - 1 > 20  # the bar is now a grid of separate dots
+    ink = (out < 128).mean()
+    assert 0.2 * (img < 128).mean() < ink < (img < 128).mean()
+
+
+def test_system_fonts_load_by_path_and_cover_the_reading_charset():
+    for fam in fonts.SYSTEM_FAMILIES:
+        if not fam.available():
+            continue
+        for code in (fam.regular, fam.bold, fam.italic):
+            f = fonts.font(code)
+            missing = [c for c in CHARSET if not f.has_glyph(ord(c))]
+            assert not missing, (fam.name, code, missing)

@@ -1,8 +1,13 @@
-"""Fonts for synthetic documents: PDF base-14 and the pymupdf-fonts package (installed with
-docvlm, never downloaded at run time). Two families are held out of training."""
+"""Fonts for synthetic documents: PDF base-14, the pymupdf-fonts package (installed with
+docvlm, never downloaded at run time) and, for training only, the system's free font
+packages that ``scripts/setup.sh`` installs (DejaVu, Liberation, GNU FreeFont, URW base35:
+condensed, narrow, monospaced and book faces, with italics). Two families are held out of
+training; a system family whose files are missing is left out (its absence changes which
+lines are drawn, never what is held out)."""
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +21,11 @@ class Family:
     regular: str
     bold: str
     mono: bool = False
+    italic: str | None = None  # None: the family has no italic face here
+
+    def available(self) -> bool:
+        return all(os.path.exists(c) for c in (self.regular, self.bold, self.italic)
+                   if c and "/" in c)
 
 
 FAMILIES = [
@@ -34,9 +44,57 @@ FAMILIES = [
 HELD_OUT_FAMILIES = {"ubuntu", "space-mono"}
 
 
-def families(split: str) -> list[Family]:
+def _system(name: str, folder: str, regular: str, bold: str, italic: str | None = None,
+            mono: bool = False) -> Family:
+    d = f"/usr/share/fonts/{folder}/"
+    return Family(name, d + regular, d + bold, mono, d + italic if italic else None)
+
+
+# training only (Debian packages fonts-dejavu-core/-extra, fonts-liberation,
+# fonts-freefont-ttf, fonts-urw-base35)
+SYSTEM_FAMILIES = [
+    _system("dejavu-sans", "truetype/dejavu", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf",
+            "DejaVuSans-Oblique.ttf"),
+    _system("dejavu-condensed", "truetype/dejavu", "DejaVuSansCondensed.ttf",
+            "DejaVuSansCondensed-Bold.ttf", "DejaVuSansCondensed-Oblique.ttf"),
+    _system("dejavu-serif", "truetype/dejavu", "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf",
+            "DejaVuSerif-Italic.ttf"),
+    _system("dejavu-mono", "truetype/dejavu", "DejaVuSansMono.ttf",
+            "DejaVuSansMono-Bold.ttf", "DejaVuSansMono-Oblique.ttf", mono=True),
+    _system("liberation-sans", "truetype/liberation", "LiberationSans-Regular.ttf",
+            "LiberationSans-Bold.ttf", "LiberationSans-Italic.ttf"),
+    _system("liberation-narrow", "truetype/liberation", "LiberationSansNarrow-Regular.ttf",
+            "LiberationSansNarrow-Bold.ttf", "LiberationSansNarrow-Italic.ttf"),
+    _system("liberation-serif", "truetype/liberation", "LiberationSerif-Regular.ttf",
+            "LiberationSerif-Bold.ttf", "LiberationSerif-Italic.ttf"),
+    _system("liberation-mono", "truetype/liberation", "LiberationMono-Regular.ttf",
+            "LiberationMono-Bold.ttf", "LiberationMono-Italic.ttf", mono=True),
+    _system("free-sans", "truetype/freefont", "FreeSans.ttf", "FreeSansBold.ttf",
+            "FreeSansOblique.ttf"),
+    _system("free-serif", "truetype/freefont", "FreeSerif.ttf", "FreeSerifBold.ttf",
+            "FreeSerifItalic.ttf"),
+    _system("free-mono", "truetype/freefont", "FreeMono.ttf", "FreeMonoBold.ttf",
+            "FreeMonoOblique.ttf", mono=True),
+    _system("nimbus-narrow", "opentype/urw-base35", "NimbusSansNarrow-Regular.otf",
+            "NimbusSansNarrow-Bold.otf", "NimbusSansNarrow-Oblique.otf"),
+    _system("nimbus-mono", "opentype/urw-base35", "NimbusMonoPS-Regular.otf",
+            "NimbusMonoPS-Bold.otf", "NimbusMonoPS-Italic.otf", mono=True),
+    _system("urw-gothic", "opentype/urw-base35", "URWGothic-Book.otf", "URWGothic-Demi.otf",
+            "URWGothic-BookOblique.otf"),
+    _system("urw-bookman", "opentype/urw-base35", "URWBookman-Light.otf",
+            "URWBookman-Demi.otf", "URWBookman-LightItalic.otf"),
+    _system("c059", "opentype/urw-base35", "C059-Roman.otf", "C059-Bold.otf",
+            "C059-Italic.otf"),
+    _system("p052", "opentype/urw-base35", "P052-Roman.otf", "P052-Bold.otf",
+            "P052-Italic.otf"),
+]
+
+
+def families(split: str, system: bool = False) -> list[Family]:
+    """The split's families; ``system`` adds the installed system families to training."""
     if split == "train":
-        return [f for f in FAMILIES if f.name not in HELD_OUT_FAMILIES]
+        extra = [f for f in SYSTEM_FAMILIES if f.available()] if system else []
+        return [f for f in FAMILIES if f.name not in HELD_OUT_FAMILIES] + extra
     if split == "heldout":
         return [f for f in FAMILIES if f.name in HELD_OUT_FAMILIES]
     raise ValueError(f"unknown split {split!r}")
@@ -44,9 +102,11 @@ def families(split: str) -> list[Family]:
 
 @lru_cache(maxsize=64)
 def font(code: str) -> pymupdf.Font:
-    return pymupdf.Font(code)
+    """A font by PyMuPDF name (base-14 or pymupdf-fonts) or by file path."""
+    return pymupdf.Font(fontfile=code) if "/" in code else pymupdf.Font(code)
 
 
-def pick(r: random.Random, split: str, mono: bool | None = None) -> Family:
-    fams = [f for f in families(split) if mono is None or f.mono == mono]
-    return r.choice(fams or families(split))
+def pick(r: random.Random, split: str, mono: bool | None = None,
+         system: bool = False) -> Family:
+    fams = [f for f in families(split, system) if mono is None or f.mono == mono]
+    return r.choice(fams or families(split, system))

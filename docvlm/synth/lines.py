@@ -1,19 +1,26 @@
 """Single rendered text lines (the ``reading`` stage's data): exact text, varied fonts, sizes
 and resolutions, optionally degraded like a scan. Rendering a page the size of one line with
-PyMuPDF costs about a millisecond."""
+PyMuPDF costs about a millisecond.
+
+The training split draws more variety than the held-out split, which stays as it was so its
+figures compare across versions: the system font families (condensed, narrow, book faces,
+italics), upper-case and receipt-like text, letter spacing, low-resolution scans, and print
+styles no font gives: stretched or squeezed type, heavier or lighter strokes (ink bleed,
+worn ribbons), dot-matrix dots and hard black-and-white thresholds (fax, thermal)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import pymupdf
 
 from docvlm.crops import median_glyph_height
 from docvlm.synth import fonts
 from docvlm.synth.degrade import degrade
-from docvlm.synth.text import line_of_text
+from docvlm.synth.text import ITEMS, amount, line_of_text, word
 
 MAX_CHARS = 64
 
@@ -35,28 +42,130 @@ def line_text(r: random.Random, max_chars: int = MAX_CHARS) -> str:
     return t.strip() or "0"
 
 
+RECEIPT_WORDS = (
+    "TOTAL SUBTOTAL SUB-TOTAL TAX VAT GST SST CASH CHANGE ROUNDING QTY AMOUNT DISCOUNT "
+    "INVOICE RECEIPT TEL FAX CASHIER TABLE ITEM PRICE NET DUE PAID CARD VISA TIP SERVICE "
+    "CHARGE DATE TIME NO REF MEMBER POINTS BALANCE TENDER EXCL INCL"
+).split()
+
+
+def receipt_line(r: random.Random) -> str:
+    """A line as till receipts print them: item, quantity, prices, totals, codes."""
+    k = r.randrange(5)
+    if k == 0:
+        return f"{r.choice(ITEMS)} {r.randint(1, 12)} {amount(r, 0.5, 80)} {amount(r, 0.5, 400)}"
+    if k == 1:
+        return f"{r.choice(RECEIPT_WORDS)} {r.choice(['', 'RM', '$', 'EUR ', 'USD '])}" \
+               f"{amount(r, 0.1, 900)}".replace("  ", " ")
+    if k == 2:
+        return " ".join(r.choice(RECEIPT_WORDS + [word(r)]) for _ in range(r.randint(2, 5)))
+    if k == 3:
+        return f"{r.choice(RECEIPT_WORDS)} : {r.randint(0, 99999):0{r.randint(3, 8)}d}"
+    return f"{r.randint(1, 9)} x {r.choice(ITEMS)} @ {amount(r, 0.5, 60)}"
+
+
+CHARSET = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+           "0123456789.,:;-/()&@#%$*+='\"!?")
+
+
+def training_text(r: random.Random, max_chars: int = MAX_CHARS) -> str:
+    """Training lines: the document line mix, receipt lines, random characters (no word to
+    guess from), in upper case a quarter of the time (receipts and headings print so)."""
+    x = r.random()
+    if x < 0.05:
+        n = r.randint(3, 24)
+        t = "".join(r.choice(CHARSET + " ") for _ in range(n)).strip() or "0"
+    elif x < 0.2:
+        t = receipt_line(r)[:max_chars].strip() or "0"
+    else:
+        t = line_text(r, max_chars)
+    y = r.random()
+    return t.upper() if y < 0.25 else t.lower() if y < 0.28 else t
+
+
+def _print_style(img: np.ndarray, r: random.Random) -> tuple[np.ndarray, list[str]]:
+    """Print styles no font gives (training split only): stretched or squeezed type,
+    heavier or lighter strokes, dot-matrix dots, a hard black-and-white threshold."""
+    steps = []
+    g = median_glyph_height(img) or 10.0
+    if r.random() < 0.25:
+        f = r.uniform(0.7, 1.3)
+        img = cv2.resize(img, (max(1, round(img.shape[1] * f)), img.shape[0]),
+                         interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+        steps.append("stretch")
+    x = r.random()
+    if x < 0.15:  # ink bleed, bold print: the dark strokes grow
+        k = 2 if g < 16 else 3
+        img = cv2.erode(img, np.ones((k, k), np.uint8))
+        steps.append("heavy")
+    elif x < 0.25 and g >= 12:  # worn ribbon, light print: the strokes thin
+        img = cv2.dilate(img, np.ones((2, 2), np.uint8))
+        steps.append("thin")
+    if r.random() < 0.06:
+        img = dot_matrix(img, r, g)
+        steps.append("dots")
+    elif r.random() < 0.1:
+        t = r.uniform(110, 190)
+        img = np.where(img < t, 0, 255).astype(np.uint8)
+        steps.append("threshold")
+    return img, steps
+
+
+def dot_matrix(img: np.ndarray, r: random.Random, glyph: float) -> np.ndarray:
+    """Redraw the ink as a dot-matrix printer would: round dots on a grid of about seven
+    dots per glyph height, each dot where its cell holds enough ink."""
+    p = max(2, round(glyph / r.uniform(5, 8)))
+    h, w = img.shape
+    ink = (255 - img.astype(np.float32)) / 255
+    hs, ws = max(1, h // p), max(1, w // p)
+    on = cv2.resize(ink[: hs * p, : ws * p], (ws, hs), interpolation=cv2.INTER_AREA) > 0.3
+    yy, xx = np.mgrid[0:p, 0:p] + 0.5 - p / 2
+    disk = (yy ** 2 + xx ** 2 <= (0.4 * p) ** 2).astype(np.float32)
+    dots = np.kron(on.astype(np.float32), disk)
+    out = np.full((h, w), 255, np.uint8)
+    out[: hs * p, : ws * p] = (255 * (1 - dots)).astype(np.uint8)
+    return out
+
+
 def render_line(r: random.Random, text: str, split: str = "train", *,
                 degrade_p: float = 0.5) -> LineCrop:
-    fam = fonts.pick(r, split)
+    """``text`` rendered as one line. The training split adds the variety in the module
+    docstring; the held-out split draws exactly what it always drew."""
+    varied = split == "train"
+    fam = fonts.pick(r, split, system=varied)
     code = fam.bold if r.random() < 0.2 else fam.regular
+    if varied and fam.italic and r.random() < 0.1:
+        code = fam.italic
     f = fonts.font(code)
     size = r.uniform(7.0, 14.0)
     dpi = r.uniform(140, 300)
-    width = f.text_length(text, fontsize=size)
+    if varied and r.random() < 0.15:
+        dpi = r.uniform(90, 140)  # coarse scans and faxes
+    track = size * r.uniform(-0.04, 0.3) if varied and r.random() < 0.2 else 0.0
+    width = f.text_length(text, fontsize=size) + track * max(0, len(text) - 1)
     asc, desc = f.ascender, f.descender
     pad_x, pad_top, pad_bot = r.uniform(1, 6), r.uniform(0.5, 4), r.uniform(0.5, 4)
     h = (asc - desc) * size + pad_top + pad_bot
     doc = pymupdf.open()
-    page = doc.new_page(width=width + 2 * pad_x, height=h)
+    page = doc.new_page(width=max(1.0, width + 2 * pad_x), height=h)
     tw = pymupdf.TextWriter(page.rect)
-    tw.append((pad_x, pad_top + asc * size), text, font=f, fontsize=size)
+    if track:  # letter spacing: one character at a time
+        x = pad_x
+        for ch in text:
+            tw.append((x, pad_top + asc * size), ch, font=f, fontsize=size)
+            x += f.text_length(ch, fontsize=size) + track
+    else:
+        tw.append((pad_x, pad_top + asc * size), text, font=f, fontsize=size)
     tw.write_text(page, color=(0, 0, 0) if r.random() < 0.8 else (r.uniform(0, 0.4),) * 3)
     z = dpi / 72
     pix = page.get_pixmap(matrix=pymupdf.Matrix(z, z), colorspace=pymupdf.csGRAY, alpha=False)
     img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.stride)[:, : pix.w].copy()
     doc.close()
-    glyph = median_glyph_height(img)
     steps: list[str] = []
+    if varied:
+        img, steps = _print_style(img, r)
+    glyph = median_glyph_height(img)
     if r.random() < degrade_p:
-        img, steps = degrade(img, r, strength=r.uniform(0.5, 1.0), rotate_max=0.6)
+        img, more = degrade(img, r, strength=r.uniform(0.5, 1.0), rotate_max=0.6)
+        steps += more
     return LineCrop(img, text, fam.name, dpi, steps, glyph)

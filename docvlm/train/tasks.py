@@ -16,7 +16,7 @@ from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import MAX_ANCHORS, Sample
 from docvlm.model.vision import prepare_image
 from docvlm.synth.degrade import degrade
-from docvlm.synth.lines import line_text, render_line
+from docvlm.synth.lines import line_text, render_line, training_text
 from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, make_page
 from docvlm.synth.text import paragraph
 
@@ -33,7 +33,8 @@ def read_line(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     """A rendered line, scaled exactly as inference scales line crops (``crops.fit_line``:
     median glyph measured on the, maybe degraded, image, to the model's text scale +-10 %,
     in a ``line_px`` band)."""
-    crop = render_line(r, line_text(r), split)
+    text = training_text(r) if split == "train" else line_text(r)
+    crop = render_line(r, text, split)
     img = fit_line(crop.image, cfg.tiling.line_px, jitter=r.uniform(0.9, 1.1))
     views = prepare_image(img, cfg, "native")
     return Sample(views, "<task_read>", crop.text, ctc_text=crop.text)
