@@ -198,14 +198,20 @@ class PageReader:
 
     def read_images(self, images: list[np.ndarray], joiner: str = " ") -> list[str]:
         """Text of each crop, read line by line (the lines found by segmentation, or the
-        whole crop as one line when segmentation finds one or none), lines joined by
+        whole crop as one line when segmentation finds one or none; rules and the ink of
+        neighbouring lines erased as in :meth:`_line_sample`), lines joined by
         ``joiner``. For ground-truth crops (evaluation, benchmarks)."""
         samples, owners = [], []
         for k, img in enumerate(images):
             rects = segment.text_lines(img) if img.size else []
-            crops = [img] if len(rects) <= 1 else [
-                img[y0:y1, x0:x1] for x0, y0, x1, y1 in
-                (segment.pad_rect(r, img.shape) for r in rects)]
+            h, w = img.shape[:2]
+            if not rects:
+                crops = [img]
+            elif len(rects) == 1:  # the whole crop, rules and stray ink erased
+                crops = [segment.clean_line_crop(img, (0, 0, w, h), rects[0])]
+            else:
+                crops = [segment.clean_line_crop(img, segment.pad_rect(r, img.shape), r)
+                         for r in rects]
             for c in crops:
                 if c.size:
                     samples.append(self._read_sample(c, (0.0, 0.0, 1.0, 1.0)))
@@ -225,12 +231,14 @@ class PageReader:
 
     def _line_sample(self, image: np.ndarray, b: Box, sx: float, sy: float) -> Sample:
         """The sample reading the text line at ``b`` (points, its typographic box), cut
-        around its ink and padded like training lines."""
+        around its ink and padded like training lines, alone on paper as training lines are
+        (rules through it and the neighbouring lines' ink erased)."""
         h, w = image.shape[:2]
-        x0, y0, x1, y1 = segment.pad_rect(segment.ink_rect((
-            int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1, int(b.y1 * sy) + 1)),
-            image.shape)
-        return self._read_sample(image[y0:y1, x0:x1], (x0 / w, y0 / h, x1 / w, y1 / h))
+        ink = segment.ink_rect((int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1,
+                                int(b.y1 * sy) + 1))
+        x0, y0, x1, y1 = segment.pad_rect(ink, image.shape)
+        crop = segment.clean_line_crop(image, (x0, y0, x1, y1), ink)
+        return self._read_sample(crop, (x0 / w, y0 / h, x1 / w, y1 / h))
 
     def _read_sample(self, crop: np.ndarray, frac: tuple[float, float, float, float],
                      line: bool = True) -> Sample:

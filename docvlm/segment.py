@@ -73,6 +73,48 @@ def remove_rules(mask: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]
     return mask & (1 - rules), rules
 
 
+def clean_line_crop(gray: np.ndarray, rect: Rect, ink: Rect) -> np.ndarray:
+    """The crop ``rect`` of a gray page around one text line whose ink box is ``ink``, as a
+    reading line looks in training (alone on paper): ruling lines through it (a field's
+    underline, a box's sides, a table cell's borders) and ink of the lines above and below
+    (descenders and ascenders reaching into the padding) painted as paper.
+
+    Rules are found in a window one ink height larger on every side: horizontal ink runs at
+    least 2.5 ink heights long, vertical runs taller than 1.3 ink heights (no glyph of the
+    line is). A neighbour's ink is a component whose middle lies outside the ink box's
+    rows."""
+    H, W = gray.shape[:2]
+    x0, y0, x1, y1 = rect
+    ink_h = max(1, ink[3] - ink[1])
+    m = max(2, ink_h)
+    wx0, wy0, wx1, wy1 = max(0, x0 - m), max(0, y0 - m), min(W, x1 + m), min(H, y1 + m)
+    win = gray[wy0:wy1, wx0:wx1]
+    crop = gray[y0:y1, x0:x1]
+    if win.size == 0 or crop.size == 0:
+        return crop
+    mask = ink_mask(win)
+    horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (max(8, int(2.5 * ink_h)), 1)))
+    vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (1, max(8, int(1.3 * ink_h) + 1))))
+    sl = (slice(y0 - wy0, y1 - wy0), slice(x0 - wx0, x1 - wx0))
+    rules = cv2.dilate(horiz | vert, np.ones((3, 3), np.uint8))[sl].astype(bool)
+    text = mask[sl] & ~rules
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8),
+                                                           connectivity=8)
+    mid = stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] / 2 + y0
+    stray = (mid < ink[1]) | (mid > ink[3])
+    stray[0] = False  # background
+    erase = rules | stray[labels]
+    if not erase.any():
+        return crop
+    erase = cv2.dilate(erase.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (
+        rules | (labels == 0) | stray[labels])  # blurred edges, never this line's ink
+    out = crop.copy()
+    out[erase] = np.uint8(np.percentile(win, 90))
+    return out
+
+
 def is_box(comp: np.ndarray) -> bool:
     """A square outline (a checkbox): every side of its bounding box is mostly ink."""
     h, w = comp.shape

@@ -228,3 +228,50 @@ def test_two_address_blocks_side_by_side_are_not_key_value_pairs():
     blocks = [r.text for r in page.regions if r.label != RegionLabel.KEY_VALUE]
     assert any("Northwind Traders Ltd" in t and "Bristol BS1 4DJ" in t for t in blocks)
     assert any("Contoso Analytics GmbH" in t and "10117 Berlin" in t for t in blocks)
+
+
+def test_clean_line_crop_erases_rules_and_neighbouring_lines_only():
+    import cv2
+    import pymupdf
+
+    def render(lines: bool, rules: bool) -> np.ndarray:
+        doc = pymupdf.open()
+        page = doc.new_page(width=300, height=80)
+        texts = ["Jagged yoghurt pygmy", "Middle line gypsy", "Lofty bright things"]
+        for k, y in enumerate((24, 37, 50)):  # tight leading: descenders reach the next line
+            if lines or k == 1:
+                page.insert_text((20, y), texts[k], fontsize=12, fontname="helv")
+        if rules:
+            page.draw_line((18, 40.5), (200, 40.5), width=1.0)  # the middle line's underline
+            page.draw_line((17, 20), (17, 48), width=1.0)  # a box's side beside it
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(3, 3), colorspace=pymupdf.csGRAY)
+        return np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w).copy()
+
+    alone = render(False, False) < 128  # the middle line by itself: its ink box
+    ys, xs = np.flatnonzero(alone.any(axis=1)), np.flatnonzero(alone.any(axis=0))
+    mid = (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1)
+    gray = render(True, True)
+    rect = segment.pad_rect(mid, gray.shape, pad_y=0.4)
+    raw = gray[rect[1]:rect[3], rect[0]:rect[2]]
+    out = segment.clean_line_crop(gray, rect, mid)
+    assert out.shape == raw.shape
+    ink, h = out < 128, mid[3] - mid[1]
+    # no row of ink as long as the underline is left, nor a column as tall as the box side
+    def longest_run(m: np.ndarray) -> int:  # longest run of ink along each row
+        best = 0
+        for row in m.astype(np.int8):
+            edges = np.flatnonzero(np.diff(np.r_[0, row, 0]))
+            best = max(best, int((edges[1::2] - edges[::2]).max(initial=0)))
+        return best
+
+    assert longest_run(raw < 128) > 4 * h and longest_run(ink) < 2 * h
+    assert longest_run((raw < 128).T) > 1.2 * h and longest_run(ink.T) <= h
+    # the padding rows (outside the ink box) keep no neighbour ink; the raw crop had some
+    top, bot = mid[1] - rect[1], mid[3] - rect[1]
+    assert (raw[:top] < 128).any() and (raw[bot:] < 128).any()
+    assert not ink[:top].any() and not ink[bot:].any()
+    # the line's own ink is kept, apart from where the underline crossed its descenders
+    own = alone[rect[1]:rect[3], rect[0]:rect[2]]
+    assert (ink & own).sum() > 0.9 * own.sum()
+    assert cv2.connectedComponents(ink.astype(np.uint8))[0] >= 0.8 * cv2.connectedComponents(
+        own.astype(np.uint8))[0]
