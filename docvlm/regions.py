@@ -4,6 +4,7 @@ page gets from its text (key/value pairs, checkbox keys, titles, headers, lists)
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import numpy as np
@@ -107,9 +108,9 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
         regions.append(table_region(t))
         tables.append(t)
         taken.update(ln for ln in lines if ln not in taken and in_table(ln))
-    for group in _pair_rows([ln for ln in lines if ln not in taken]):
+    for group, listed in _pair_rows([ln for ln in lines if ln not in taken]):
         taken.update(ln for row in group for ln in row)
-        if len(group) >= 4:  # items with amounts: one list
+        if listed:  # items with amounts: one list
             regions.append(Region(
                 id="", label=RegionLabel.LIST, source=Source.VISION,
                 box=_box_pt(_union_rect([segment.typographic(ln) for row in group for ln in row]),
@@ -119,8 +120,10 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
         regions.extend(key_value(key, [value], segment.typographic(value))
                        for key, value in group)
     for b in segment.text_blocks(image, [ln for ln in lines if ln not in taken]):
-        regions.append(Region(
-            id="", label=RegionLabel.TEXT, box=_box_pt(_union_rect(
+        heading = b.bold and len(b.lines) <= 2  # a title or a section's heading: structure()
+        regions.append(Region(  # tells which
+            id="", label=RegionLabel.SECTION_HEADER if heading else RegionLabel.TEXT,
+            box=_box_pt(_union_rect(
                 [segment.typographic(ln) for ln in b.lines]), sx, sy, number),
             source=Source.VISION, lines=[line(ln) for ln in b.lines]))
     regions.sort(key=lambda r: (round(r.box.y0 / 4), r.box.x0))
@@ -129,13 +132,16 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
     return regions
 
 
-def _pair_rows(lines: list[segment.Rect]) -> list[list[tuple[segment.Rect, segment.Rect]]]:
+def _pair_rows(lines: list[segment.Rect]
+               ) -> list[tuple[list[tuple[segment.Rect, segment.Rect]], bool]]:
     """Rows ending in two lines of like height far apart (over 1.2 line heights: a label
     and its value, an item and its price; whatever else is on the row well left of them),
     grouped while the rows follow each other at an
     even pitch with their left lines aligned, and kept when they read as label -> value
     (:func:`_labelled`). Only lines of narrow blocks (at most 14 line
-    heights wide) pair up: the columns of a two-column page are wider."""
+    heights wide) pair up: the columns of a two-column page are wider. Returns each group
+    with whether it is a list (it came of four rows or more: items with amounts), its first
+    or last row split off when set apart (:func:`_trim_ends`)."""
     if not lines:
         return []
     lh = float(np.median([ln[3] - ln[1] for ln in lines]))
@@ -166,20 +172,41 @@ def _pair_rows(lines: list[segment.Rect]) -> list[list[tuple[segment.Rect, segme
                 continue
         groups.append([(key, value)])
     right = max(ln[2] for ln in lines)  # the text's right edge
-    return [g for g in groups if _labelled(g, lh, right)]
+    return [(part, len(g) >= 4 and len(part) >= 2) for g in groups
+            if _labelled(g, lh, right) for part in _trim_ends(g)]
+
+
+def _trim_ends(group: list[tuple[segment.Rect, segment.Rect]]
+               ) -> list[list[tuple[segment.Rect, segment.Rect]]]:
+    """A group's first or last row set apart from the rest by a wider step than theirs (a
+    receipt's date line over its items, a total under them) is a group of its own."""
+    if len(group) < 4:
+        return [group]
+    mids = [(k[1] + k[3]) / 2 for k, _ in group]
+    steps = [b - a for a, b in zip(mids, mids[1:])]
+    head, tail = [], []
+    if steps[0] > 1.2 * float(np.median(steps[1:])):
+        head = [group[:1]]
+        group, steps = group[1:], steps[1:]
+    if len(group) >= 3 and steps[-1] > 1.2 * float(np.median(steps[:-1])):
+        tail = [group[-1:]]
+        group = group[:-1]
+    return head + [group] + tail
 
 
 def _labelled(group: list[tuple[segment.Rect, segment.Rect]], lh: float, right: int) -> bool:
     """Rows that read as label -> value: the values start close after the longest label
-    (within 4 line heights), or they are amounts set flush right (right edges aligned, or a
-    lone short value at the text's right edge). Two blocks side by side (a sender's and a
+    (within 4 line heights), or they are amounts set flush right (right edges aligned, left
+    ones ragged or the values short; or a lone short value at the text's right edge). Two blocks side by side (a sender's and a
     recipient's address) have their second column far away and flush left."""
     keys, values = [k for k, _ in group], [v for _, v in group]
     if min(v[0] for v in values) - max(k[2] for k in keys) <= 4 * lh:
         return True
     x0s, x1s = [v[0] for v in values], [v[2] for v in values]
-    if len(group) > 1:
-        return max(x1s) - min(x1s) <= 0.5 * lh < max(x0s) - min(x0s)
+    if len(group) > 1:  # right edges aligned, left ones ragged (or short values: amounts
+        # of as many digits align on both sides)
+        return max(x1s) - min(x1s) <= 0.5 * lh and (
+            max(x0s) - min(x0s) > 0.5 * lh or max(b - a for a, b in zip(x0s, x1s)) <= 6 * lh)
     v = values[0]
     return right - v[2] <= lh and v[2] - v[0] <= 8 * lh
 
@@ -362,6 +389,13 @@ def structure(regions: list[Region], number: int, width: float, height: float
 SIGNATURE = re.compile(r"^\s*(signature|signed|sign here)\b", re.I)
 
 
+def _is_signature(key: str) -> bool:
+    """A signature's label, read right or nearly (``Signcture``: one letter misread)."""
+    word = re.sub(r"[^a-z]", "", key.lower().split(" ")[0] if key.strip() else "")
+    return bool(SIGNATURE.match(key)) or difflib.SequenceMatcher(
+        None, word, "signature").ratio() >= 0.8
+
+
 def _fill_field(r: Region) -> None:
     """A segmented form field's key and value from its read lines: a checkbox's key is the
     label beside it; on a fill-in field, text left of the field's box is the key, text on it
@@ -387,7 +421,7 @@ def _fill_field(r: Region) -> None:
                     (keys if (b.x0 + b.x1) / 2 < x else vals).append(t)
         f.key = " ".join(keys).strip().rstrip(":").strip()
         f.value = " ".join(vals).strip() or None
-        if f.value is None and SIGNATURE.match(f.key):
+        if f.value is None and _is_signature(f.key):
             r.label = RegionLabel.FORM_FIELD
     if r.lines:
         f.confidence = r.confidence = min(ln.confidence for ln in r.lines)
@@ -411,9 +445,13 @@ def _label(regions: list[Region], med: float, width: float, height: float) -> No
     def line_h(r: Region) -> float:
         return float(np.median([ln.box.y1 - ln.box.y0 for ln in r.lines]))
 
-    top = [r for r in texts if r.box.y0 < 0.3 * height and len(r.lines) <= 2]
+    # the title: the largest type of the page's top, or a bold heading opening the page
+    top = [r for r in regions if r.label in (RegionLabel.TEXT, RegionLabel.SECTION_HEADER)
+           and r.lines and r.box.y0 < 0.3 * height and len(r.lines) <= 2]
     title = max(top, key=line_h, default=None)
-    if title is not None and line_h(title) >= 1.3 * med:
+    first = min(regions, key=lambda r: (r.box.y0, r.box.x0), default=None)
+    if title is not None and (line_h(title) >= 1.3 * med or (
+            title is first and title.label == RegionLabel.SECTION_HEADER)):
         title.label = RegionLabel.TITLE
     else:
         title = None

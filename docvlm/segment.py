@@ -29,6 +29,7 @@ Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
 class TextBlock:
     box: Rect
     lines: list[Rect] = field(default_factory=list)
+    bold: bool = False  # set in heavier strokes than most lines given (a heading)
 
 
 def ink_mask(gray: np.ndarray) -> np.ndarray:
@@ -279,12 +280,76 @@ def sort_lines(rects: list[Rect]) -> list[Rect]:
     return [r for row in rows for r in sorted(row)]
 
 
+def line_style(ink: np.ndarray, rect: Rect) -> tuple[float, float] | None:
+    """A text line's type size and weight, from its ink: the 75th percentile of its ink
+    components' heights (capitals and ascenders, whatever the line's case) and its stroke
+    width (twice the ink area over the edge pixels). None for a line of under four
+    components (too few to tell)."""
+    x0, y0, x1, y1 = rect
+    m = ink[y0:y1, x0:x1]
+    n, _, stats = _components(m)
+    if n < 5 or not m.any():
+        return None
+    edge = int((m & (1 - cv2.erode(m, np.ones((3, 3), np.uint8)))).sum())
+    size = float(np.percentile(stats[:, cv2.CC_STAT_HEIGHT], 75))
+    return size, 2.0 * float(m.sum()) / max(1, edge)
+
+
+def _styles_differ(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Two lines set in different weights: strokes over 1.25x apart (a bold heading over
+    its text). Sizes are not compared here: the component-height percentile moves with a
+    line's letters (a line without ascenders), the line-height rule covers sizes."""
+    if a is None or b is None:
+        return False
+    return max(a[1], b[1]) > 1.25 * min(a[1], b[1])
+
+
+def _split_at_gaps(b: TextBlock) -> list[TextBlock]:
+    """A block cut where the space between two of its rows is well over its usual leading
+    (a salutation over its letter, a paragraph over the next with no indent): a gap over
+    twice the median of the others and over half a line height more."""
+    rows: list[list[Rect]] = []
+    for ln in b.lines:
+        if rows and min(ln[3], rows[-1][-1][3]) - max(ln[1], rows[-1][-1][1]) > 0:
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    if len(rows) < 3:
+        return [b]
+    tops = [min(r[1] for r in row) for row in rows]
+    bots = [max(r[3] for r in row) for row in rows]
+    gaps = [t - u for t, u in zip(tops[1:], bots[:-1])]
+    h = float(np.median([r[3] - r[1] for r in b.lines]))
+    out, cur = [], [rows[0]]
+    for k, g in enumerate(gaps):
+        others = gaps[:k] + gaps[k + 1:]
+        med = float(np.median(others))
+        if g > 2 * max(med, 0.0) and g > med + 0.5 * h:
+            out.append(cur)
+            cur = []
+        cur.append(rows[k + 1])
+    out.append(cur)
+    if len(out) == 1:
+        return [b]
+    blocks = []
+    for part in out:
+        lines = [ln for row in part for ln in row]
+        blocks.append(TextBlock((min(r[0] for r in lines), min(r[1] for r in lines),
+                                 max(r[2] for r in lines), max(r[3] for r in lines)), lines))
+    return blocks
+
+
 def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None) -> list[TextBlock]:
     """Group lines into blocks (paragraphs, list items, address blocks, table rows stay
     separate when far apart): a line joins the block above it when the vertical gap is under
     one line height and the two overlap horizontally, unless one is over 1.4 times the other's
-    height (a heading over its text)."""
+    height, or (with the page image) the two are set in different type (a heading over its
+    text, see :func:`line_style`). Blocks are then cut where a gap between rows is well over
+    their usual leading (:func:`_split_at_gaps`), and marked ``bold`` when their strokes are
+    over 1.25 times the median line's."""
     lines = text_lines(gray) if lines is None else lines
+    ink = ink_mask(gray) if gray is not None and lines else None
+    styles = {ln: line_style(ink, ln) for ln in lines} if ink is not None else {}
     blocks: list[TextBlock] = []
     for ln in sorted(lines, key=lambda r: (r[1], r[0])):
         h = ln[3] - ln[1]
@@ -296,6 +361,8 @@ def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None) -> lis
             lh = last[3] - last[1]
             if max(h, lh) > 1.4 * min(h, lh):
                 continue
+            if _styles_differ(styles.get(ln), styles.get(last)):
+                continue
             if -0.3 * h <= gap <= 1.0 * max(h, lh) and overlap > 0 and (
                     abs(ln[0] - b.box[0]) < 3 * h or overlap > 0.5 * (ln[2] - ln[0])):
                 best = b
@@ -306,9 +373,16 @@ def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None) -> lis
             bx = best.box
             best.box = (min(bx[0], ln[0]), min(bx[1], ln[1]), max(bx[2], ln[2]),
                         max(bx[3], ln[3]))
-    blocks.sort(key=lambda b: (b.box[1], b.box[0]))
     for b in blocks:
         b.lines = sort_lines(b.lines)
+    blocks = [part for b in blocks for part in _split_at_gaps(b)]
+    blocks.sort(key=lambda b: (b.box[1], b.box[0]))
+    strokes = [st[1] for st in styles.values() if st is not None]
+    body = float(np.median(strokes)) if len(strokes) >= 3 else None
+    for b in blocks:
+        b.lines = sort_lines(b.lines)
+        mine = [styles[ln][1] for ln in b.lines if styles.get(ln) is not None]
+        b.bold = bool(body and mine and float(np.median(mine)) > 1.25 * body)
     return blocks
 
 

@@ -275,3 +275,45 @@ def test_clean_line_crop_erases_rules_and_neighbouring_lines_only():
     assert (ink & own).sum() > 0.9 * own.sum()
     assert cv2.connectedComponents(ink.astype(np.uint8))[0] >= 0.8 * cv2.connectedComponents(
         own.astype(np.uint8))[0]
+
+
+def test_bold_headings_and_paragraph_breaks_split_blocks():
+    """Report section headings (bold, hardly larger than the text: their line boxes are as
+    tall) are blocks of their own, labelled as headings; a letter's salutation is not read
+    into the paragraph under it."""
+    found = total = 0
+    for seed in range(6000, 6006):
+        p = make_page(seed, "report", "train")
+        regions = segment_layout(p.render(DPI), 1, p.width, p.height)
+        hit, n = _matched(regions, p, "section_header")
+        found, total = found + hit, total + n
+        for r in regions:  # no heading swallowed a paragraph
+            assert r.label != RegionLabel.SECTION_HEADER or len(r.lines) <= 2
+    # missed: headings stacked straight on one another (one bold block of three lines), two
+    # side by side in two columns (one row); before strokes were compared: 5 of 15
+    assert total >= 4 and found >= 0.6 * total, (found, total)
+    p = make_page(6001, "letter", "train")
+    regions = segment_layout(p.render(DPI), 1, p.width, p.height)
+    dear = next(g for g in p.regions if g.text.startswith("Dear "))
+    assert _matched(regions, p, "text")[0] >= 1
+    pred = [("text", (r.box.x0, r.box.y0, r.box.x1, r.box.y1)) for r in regions]
+    assert box_pr(pred, [("text", dear.box)], 0.5)["matched"] == 1
+
+
+def test_receipt_date_row_and_invoice_totals_are_key_values():
+    """A receipt's date line over its items (a wider step) is a key/value pair, the items
+    stay one list; invoice totals whose amounts align on both edges are still pairs."""
+    for seed in (5000, 5003, 5004):
+        p = make_page(seed, "receipt", "train")
+        regions = segment_layout(p.render(200), 1, p.width, p.height)
+        date = next(g for g in p.regions if g.text.startswith("Date:"))
+        pred = [(r.label.value, (r.box.x0, r.box.y0, r.box.x1, r.box.y1)) for r in regions]
+        assert box_pr(pred, [("key_value", date.box)], 0.5)["matched"] == 1, seed
+        if len(next(g for g in p.regions if g.label == "list").lines) >= 6:
+            assert _matched(regions, p, "list") == (1, 1), seed
+    p = make_page(HELDOUT_SEED_BASE + 31102, "invoice", "heldout")  # amounts of like width
+    regions = segment_layout(p.render(200), 1, p.width, p.height)
+    totals = [g for g in p.regions if g.label == "key_value" and g.lines[0].text in
+              ("Subtotal", "Tax", "Total")]
+    pred = [(r.label.value, (r.box.x0, r.box.y0, r.box.x1, r.box.y1)) for r in regions]
+    assert box_pr(pred, [("key_value", g.box) for g in totals], 0.5)["matched"] == 3

@@ -68,9 +68,14 @@ CHARSET = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
            "0123456789.,:;-/()&@#%$*+='\"!?")
 
 
+BULLETS = ["\u2022", "\u2022", "-", "\u2013", "*", "\u00b7"]  # in every training font
+LETTERS = "abcdefgh"
+
+
 def training_text(r: random.Random, max_chars: int = MAX_CHARS) -> str:
     """Training lines: the document line mix, receipt lines, random characters (no word to
-    guess from), in upper case a quarter of the time (receipts and headings print so)."""
+    guess from), in upper case a quarter of the time (receipts and headings print so), and
+    now and then a list item's bullet or number first."""
     x = r.random()
     if x < 0.05:
         n = r.randint(3, 24)
@@ -80,7 +85,10 @@ def training_text(r: random.Random, max_chars: int = MAX_CHARS) -> str:
     else:
         t = line_text(r, max_chars)
     y = r.random()
-    return t.upper() if y < 0.25 else t.lower() if y < 0.28 else t
+    t = t.upper() if y < 0.25 else t.lower() if y < 0.28 else t
+    if r.random() < 0.06:  # a list item: bullet or number first
+        t = f"{r.choice(BULLETS + [f'{r.randint(1, 12)}.', f'{r.choice(LETTERS)})'])} {t}"
+    return t[:max_chars]
 
 
 def _print_style(img: np.ndarray, r: random.Random) -> tuple[np.ndarray, list[str]]:
