@@ -119,7 +119,7 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
             continue
         regions.extend(key_value(key, [value], segment.typographic(value))
                        for key, value in group)
-    for b in segment.text_blocks(image, [ln for ln in lines if ln not in taken]):
+    for b in segment.text_blocks(image, [ln for ln in lines if ln not in taken], body=lines):
         heading = b.bold and len(b.lines) <= 2  # a title or a section's heading: structure()
         regions.append(Region(  # tells which
             id="", label=RegionLabel.SECTION_HEADER if heading else RegionLabel.TEXT,
@@ -333,7 +333,8 @@ def structure(regions: list[Region], number: int, width: float, height: float
         if r.field is not None and r.field.key == "" and r.label in (RegionLabel.KEY_VALUE,
                                                                       RegionLabel.CHECKBOX):
             _fill_field(r)
-    texts = [r for r in regions if r.label == RegionLabel.TEXT]
+    # segmentation's bold headings take part too: a bold label and its value are a pair
+    texts = [r for r in regions if r.label in (RegionLabel.TEXT, RegionLabel.SECTION_HEADER)]
     lines = [ln for r in texts for ln in r.lines if ln.text.strip()]
     if not lines:
         return regions
@@ -362,7 +363,7 @@ def structure(regions: list[Region], number: int, width: float, height: float
                                       r.source))
     out: list[Region] = []
     for r in regions:
-        if r.label == RegionLabel.TEXT:
+        if r.label in (RegionLabel.TEXT, RegionLabel.SECTION_HEADER):
             keep = [ln for ln in r.lines if id(ln) not in used]
             if not keep:
                 continue
@@ -379,10 +380,31 @@ def structure(regions: list[Region], number: int, width: float, height: float
             cb.field = FormField(key=ln.text.strip(), value="true" if cb.text == "\u2612"
                                  else "false", key_box=ln.box, value_box=cb.box,
                                  confidence=ln.confidence, source=src[id(ln)])
+    out = _label_blocks(out, med)
     _label(out, med, width, height)
     out.sort(key=lambda r: (round(r.box.y0 / 4), r.box.x0))
     for k, r in enumerate(out):
         r.id, r.order = f"p{number}-r{k}", k
+    return out
+
+
+def _label_blocks(regions: list[Region], med: float) -> list[Region]:
+    """A one-line bold label ending in ':' right over a block ("Bill to:" over an address)
+    is that block's first line, not a heading of its own."""
+    out = list(regions)
+    for h in [r for r in regions if r.label == RegionLabel.SECTION_HEADER
+              and len(r.lines) == 1 and r.text.strip().endswith(":")]:
+        under = [r for r in out if r.label == RegionLabel.TEXT and r.lines
+                 and 0 <= r.box.y0 - h.box.y1 <= med and abs(r.box.x0 - h.box.x0) <= med]
+        if not under:
+            continue
+        b = min(under, key=lambda r: r.box.y0)
+        lines = [*h.lines, *b.lines]
+        out[out.index(b)] = b.model_copy(update={
+            "lines": lines, "box": _union([ln.box for ln in lines]),
+            "text": "\n".join(ln.text for ln in lines if ln.text),
+            "confidence": min(h.confidence, b.confidence)})
+        out.remove(h)
     return out
 
 
@@ -439,6 +461,13 @@ def _kv_region(key: Line, value: Line | None, k: str, v: str, source: Source) ->
                                   confidence=conf, source=source))
 
 
+def _centred_under(r: Region, title: Region, width: float) -> bool:
+    """``r``'s lines are centred on the title's centre, and the title on the page."""
+    c = (title.box.x0 + title.box.x1) / 2
+    return abs(c - width / 2) < 0.05 * width and all(
+        abs((ln.box.x0 + ln.box.x1) / 2 - c) < 0.05 * width for ln in r.lines)
+
+
 def _label(regions: list[Region], med: float, width: float, height: float) -> None:
     texts = [r for r in regions if r.label == RegionLabel.TEXT and r.lines]
 
@@ -470,10 +499,14 @@ def _label(regions: list[Region], med: float, width: float, height: float) -> No
             r.label = RegionLabel.FOOTER  # the page's last words: low, or centred alone
         elif (r.box.y1 < 0.06 * height and len(r.lines) <= 2) or (
                 title is not None and 2 <= len(r.lines) <= 6 and r.box.y1 < 0.35 * height
-                and title.box.y0 - med <= r.box.y0 <= title.box.y1 + 2 * med):
-            r.label = RegionLabel.HEADER  # the letterhead: beside or right under the title
+                and title.box.y0 - med <= r.box.y0 <= title.box.y1 + 2 * med
+                and (max(ln.box.x1 - ln.box.x0 for ln in r.lines) <= 0.35 * width
+                     or _centred_under(r, title, width))):
+            r.label = RegionLabel.HEADER  # the letterhead: short lines (or centred under
+            # a centred title) beside or right under it; a report's opening paragraph spans
+            # its column
         elif len(r.lines) <= 2 and line_h(r) >= 1.15 * med:
             r.label = RegionLabel.SECTION_HEADER
         elif len(r.lines) >= 2 and sum(bool(BULLET.match(ln.text)) for ln in r.lines) >= max(
-                2, 0.6 * len(r.lines)):
+                2, 0.4 * len(r.lines)):  # items wrap: a bullet on at least 2 in 5 lines
             r.label = RegionLabel.LIST

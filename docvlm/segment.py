@@ -339,14 +339,15 @@ def _split_at_gaps(b: TextBlock) -> list[TextBlock]:
     return blocks
 
 
-def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None) -> list[TextBlock]:
+def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None,
+                body: list[Rect] | None = None) -> list[TextBlock]:
     """Group lines into blocks (paragraphs, list items, address blocks, table rows stay
     separate when far apart): a line joins the block above it when the vertical gap is under
     one line height and the two overlap horizontally, unless one is over 1.4 times the other's
     height, or (with the page image) the two are set in different type (a heading over its
     text, see :func:`line_style`). Blocks are then cut where a gap between rows is well over
     their usual leading (:func:`_split_at_gaps`), and marked ``bold`` when their strokes are
-    over 1.25 times the median line's."""
+    over 1.25 times the median line's (of ``body``, the page's lines, when given)."""
     lines = text_lines(gray) if lines is None else lines
     ink = ink_mask(gray) if gray is not None and lines else None
     styles = {ln: line_style(ink, ln) for ln in lines} if ink is not None else {}
@@ -377,12 +378,16 @@ def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None) -> lis
         b.lines = sort_lines(b.lines)
     blocks = [part for b in blocks for part in _split_at_gaps(b)]
     blocks.sort(key=lambda b: (b.box[1], b.box[0]))
-    strokes = [st[1] for st in styles.values() if st is not None]
-    body = float(np.median(strokes)) if len(strokes) >= 3 else None
+    if body is not None and ink is not None:
+        strokes = [st[1] for st in (styles.get(ln) or line_style(ink, ln) for ln in body)
+                   if st is not None]
+    else:
+        strokes = [st[1] for st in styles.values() if st is not None]
+    weight = float(np.median(strokes)) if len(strokes) >= 3 else None
     for b in blocks:
         b.lines = sort_lines(b.lines)
         mine = [styles[ln][1] for ln in b.lines if styles.get(ln) is not None]
-        b.bold = bool(body and mine and float(np.median(mine)) > 1.25 * body)
+        b.bold = bool(weight and mine and float(np.median(mine)) > 1.25 * weight)
     return blocks
 
 

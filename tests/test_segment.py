@@ -143,6 +143,30 @@ def test_structure_pairs_keys_values_and_labels_regions():
     before = sorted(ln.text for r in regions for ln in r.lines)
     after = sorted(ln.text for r in out for ln in r.lines)
     assert before == after
+    # bold headings from segmentation: a bold label over a block joins it; a bold key pairs
+    # with its value; a bold heading opening the page is its title; a report's first
+    # paragraph under the title is text, a centred address under a centred name a header
+    H = RegionLabel.SECTION_HEADER
+    regions = [
+        region(line("Bold Store", 250, 40, 345, h=12), label=H),
+        region(line("12 Main Street", 255, 56, 340), line("Leeds", 283, 70, 312)),
+        region(line("Bill to:", 50, 120, 90), label=H),
+        region(line("Ann Lee", 50, 134, 100), line("3 Oak Road", 50, 148, 120)),
+        region(line("Order no:", 50, 200, 100), label=H),
+        region(line("A-1234", 150, 200, 190)),
+        region(line("1. Results", 50, 240, 120), label=H),
+        region(line("Text " * 20, 50, 260, 545), line("more " * 20, 50, 274, 545)),
+    ]
+    out = structure(regions, 1, 595, 842)
+    got = {r.text.split("\n")[0]: r.label for r in out}
+    assert got["Bold Store"] == RegionLabel.TITLE
+    assert got["12 Main Street"] == RegionLabel.HEADER
+    bill = next(r for r in out if r.text.startswith("Bill to:"))
+    assert bill.label == RegionLabel.TEXT and bill.text.split("\n") == [
+        "Bill to:", "Ann Lee", "3 Oak Road"]
+    kv = {r.field.key: r.field.value for r in out if r.label == RegionLabel.KEY_VALUE}
+    assert kv == {"Order no": "A-1234"}
+    assert got["1. Results"] == H and got["Text " * 20] == RegionLabel.TEXT
 
 
 def _matched(regions, page, label: str) -> tuple[int, int]:
