@@ -390,7 +390,8 @@ def structure(regions: list[Region], number: int, width: float, height: float
 
 def _label_blocks(regions: list[Region], med: float) -> list[Region]:
     """A one-line bold label ending in ':' right over a block ("Bill to:" over an address)
-    is that block's first line, not a heading of its own."""
+    is that block's first line, not a heading of its own; a letter's closing line and the
+    name under it are one block."""
     out = list(regions)
     for h in [r for r in regions if r.label == RegionLabel.SECTION_HEADER
               and len(r.lines) == 1 and r.text.strip().endswith(":")]:
@@ -405,7 +406,29 @@ def _label_blocks(regions: list[Region], med: float) -> list[Region]:
             "text": "\n".join(ln.text for ln in lines if ln.text),
             "confidence": min(h.confidence, b.confidence)})
         out.remove(h)
+    # a letter's closing ("Yours sincerely,") and the name signed under it, a signature's
+    # height apart: one block
+    for c in [r for r in out if r.label == RegionLabel.TEXT and len(r.lines) == 1
+              and CLOSING.match(r.text)]:
+        under = [r for r in out if r.label == RegionLabel.TEXT and 1 <= len(r.lines) <= 2
+                 and 0 <= r.box.y0 - c.box.y1 <= 5 * med and abs(r.box.x0 - c.box.x0) <= med]
+        if not under:
+            continue
+        b = min(under, key=lambda r: r.box.y0)
+        if any(r is not b and r is not c and r.box.y0 < b.box.y0 and r.box.y1 > c.box.y1
+               and r.box.x0 < max(b.box.x1, c.box.x1) and r.box.x1 > c.box.x0 for r in out):
+            continue  # something between them
+        lines = [*c.lines, *b.lines]
+        out[out.index(c)] = c.model_copy(update={
+            "lines": lines, "box": _union([ln.box for ln in lines]),
+            "text": "\n".join(ln.text for ln in lines if ln.text),
+            "confidence": min(c.confidence, b.confidence)})
+        out.remove(b)
     return out
+
+
+CLOSING = re.compile(r"^\s*(yours\b.*|(kind|best|warm)(est)?\s+(regards|wishes)|regards|"
+                     r"sincerely|respectfully|with thanks|cheers)\s*[,.]?\s*$", re.I)
 
 
 SIGNATURE = re.compile(r"^\s*(signature|signed|sign here)\b", re.I)

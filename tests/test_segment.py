@@ -167,6 +167,19 @@ def test_structure_pairs_keys_values_and_labels_regions():
     kv = {r.field.key: r.field.value for r in out if r.label == RegionLabel.KEY_VALUE}
     assert kv == {"Order no": "A-1234"}
     assert got["1. Results"] == H and got["Text " * 20] == RegionLabel.TEXT
+    # a letter's closing and the name signed under it are one block; a closing misread
+    # beyond recognition, or with text between, stays apart
+    for closing, between, joined in (("Yours sincerely,", False, True),
+                                     ("Kind regards", False, True),
+                                     ("Yours sincerely,", True, False),
+                                     ("Thank you for your time.", False, False)):
+        regions = [region(line("We look forward to hearing from you.", 50, 600, 300)),
+                   region(line(closing, 50, 640, 150)),
+                   region(line("Jennifer Green", 50, 680, 140))]
+        if between:
+            regions.append(region(line("(signed)", 50, 660, 90)))
+        out = structure(regions, 1, 595, 842)
+        assert any(r.text == f"{closing}\nJennifer Green" for r in out) == joined, closing
 
 
 def _matched(regions, page, label: str) -> tuple[int, int]:
