@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from itertools import pairwise
 
 import numpy as np
 
@@ -183,7 +184,7 @@ def _trim_ends(group: list[tuple[segment.Rect, segment.Rect]]
     if len(group) < 4:
         return [group]
     mids = [(k[1] + k[3]) / 2 for k, _ in group]
-    steps = [b - a for a, b in zip(mids, mids[1:])]
+    steps = [b - a for a, b in pairwise(mids)]
     head, tail = [], []
     if steps[0] > 1.2 * float(np.median(steps[1:])):
         head = [group[:1]]
@@ -197,8 +198,9 @@ def _trim_ends(group: list[tuple[segment.Rect, segment.Rect]]
 def _labelled(group: list[tuple[segment.Rect, segment.Rect]], lh: float, right: int) -> bool:
     """Rows that read as label -> value: the values start close after the longest label
     (within 4 line heights), or they are amounts set flush right (right edges aligned, left
-    ones ragged or the values short; or a lone short value at the text's right edge). Two blocks side by side (a sender's and a
-    recipient's address) have their second column far away and flush left."""
+    ones ragged or the values short; or a lone short value at the text's right edge). Two
+    blocks side by side (a sender's and a recipient's address) have their second column far
+    away and flush left."""
     keys, values = [k for k, _ in group], [v for _, v in group]
     if min(v[0] for v in values) - max(k[2] for k in keys) <= 4 * lh:
         return True

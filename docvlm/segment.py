@@ -101,7 +101,7 @@ def clean_line_crop(gray: np.ndarray, rect: Rect, ink: Rect) -> np.ndarray:
     sl = (slice(y0 - wy0, y1 - wy0), slice(x0 - wx0, x1 - wx0))
     rules = cv2.dilate(horiz | vert, np.ones((3, 3), np.uint8))[sl].astype(bool)
     text = mask[sl] & ~rules
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8),
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8),
                                                            connectivity=8)
     mid = stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] / 2 + y0
     stray = (mid < ink[1]) | (mid > ink[3])
