@@ -402,11 +402,7 @@ def _label_blocks(regions: list[Region], med: float) -> list[Region]:
         if not under:
             continue
         b = min(under, key=lambda r: r.box.y0)
-        lines = [*h.lines, *b.lines]
-        out[out.index(b)] = b.model_copy(update={
-            "lines": lines, "box": _union([ln.box for ln in lines]),
-            "text": "\n".join(ln.text for ln in lines if ln.text),
-            "confidence": min(h.confidence, b.confidence)})
+        out[out.index(b)] = _stacked(b, h, b)
         out.remove(h)
     # a letter's closing ("Yours sincerely,") and the name signed under it, a signature's
     # height apart: one block
@@ -420,13 +416,18 @@ def _label_blocks(regions: list[Region], med: float) -> list[Region]:
         if any(r is not b and r is not c and r.box.y0 < b.box.y0 and r.box.y1 > c.box.y1
                and r.box.x0 < max(b.box.x1, c.box.x1) and r.box.x1 > c.box.x0 for r in out):
             continue  # something between them
-        lines = [*c.lines, *b.lines]
-        out[out.index(c)] = c.model_copy(update={
-            "lines": lines, "box": _union([ln.box for ln in lines]),
-            "text": "\n".join(ln.text for ln in lines if ln.text),
-            "confidence": min(c.confidence, b.confidence)})
+        out[out.index(c)] = _stacked(c, c, b)
         out.remove(b)
     return out
+
+
+def _stacked(base: Region, top: Region, bottom: Region) -> Region:
+    """``base`` holding the lines of ``top`` over those of ``bottom`` (one block)."""
+    lines = [*top.lines, *bottom.lines]
+    return base.model_copy(update={
+        "lines": lines, "box": _union([ln.box for ln in lines]),
+        "text": "\n".join(ln.text for ln in lines if ln.text),
+        "confidence": min(top.confidence, bottom.confidence)})
 
 
 CLOSING = re.compile(r"^\s*(yours\b.*|(kind|best|warm)(est)?\s+(regards|wishes)|regards|"
