@@ -120,7 +120,8 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
             continue
         regions.extend(key_value(key, [value], segment.typographic(value))
                        for key, value in group)
-    for b in segment.text_blocks(image, [ln for ln in lines if ln not in taken], body=lines):
+    for b in segment.text_blocks(image, [ln for ln in lines if ln not in taken], body=lines,
+                                   ink=ink):
         heading = b.bold and len(b.lines) <= 2  # a title or a section's heading: structure()
         regions.append(Region(  # tells which
             id="", label=RegionLabel.SECTION_HEADER if heading else RegionLabel.TEXT,

@@ -280,28 +280,25 @@ def sort_lines(rects: list[Rect]) -> list[Rect]:
     return [r for row in rows for r in sorted(row)]
 
 
-def line_style(ink: np.ndarray, rect: Rect) -> tuple[float, float] | None:
-    """A text line's type size and weight, from its ink: the 75th percentile of its ink
-    components' heights (capitals and ascenders, whatever the line's case) and its stroke
-    width (twice the ink area over the edge pixels). None for a line of under four
-    components (too few to tell)."""
+BOLD = 1.25  # stroke width of bold type over the body's, at least (measured: about 1.4)
+
+
+def line_weight(ink: np.ndarray, rect: Rect) -> float | None:
+    """A text line's stroke width, from its ink: twice the ink area over the edge pixels.
+    None for a line of under four components (too few to tell)."""
     x0, y0, x1, y1 = rect
     m = ink[y0:y1, x0:x1]
-    n, _, stats = _components(m)
+    n, _, _ = _components(m)
     if n < 5 or not m.any():
         return None
     edge = int((m & (1 - cv2.erode(m, np.ones((3, 3), np.uint8)))).sum())
-    size = float(np.percentile(stats[:, cv2.CC_STAT_HEIGHT], 75))
-    return size, 2.0 * float(m.sum()) / max(1, edge)
+    return 2.0 * float(m.sum()) / max(1, edge)
 
 
-def _styles_differ(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
-    """Two lines set in different weights: strokes over 1.25x apart (a bold heading over
-    its text). Sizes are not compared here: the component-height percentile moves with a
-    line's letters (a line without ascenders), the line-height rule covers sizes."""
-    if a is None or b is None:
-        return False
-    return max(a[1], b[1]) > 1.25 * min(a[1], b[1])
+def _weights_differ(a: float | None, b: float | None) -> bool:
+    """Two lines set in different weights: strokes over ``BOLD`` times apart (a bold heading
+    over its text). Sizes are left to the line-height rule of :func:`text_blocks`."""
+    return a is not None and b is not None and max(a, b) > BOLD * min(a, b)
 
 
 def _split_at_gaps(b: TextBlock) -> list[TextBlock]:
@@ -340,17 +337,20 @@ def _split_at_gaps(b: TextBlock) -> list[TextBlock]:
 
 
 def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None,
-                body: list[Rect] | None = None) -> list[TextBlock]:
+                body: list[Rect] | None = None, ink: np.ndarray | None = None
+                ) -> list[TextBlock]:
     """Group lines into blocks (paragraphs, list items, address blocks, table rows stay
     separate when far apart): a line joins the block above it when the vertical gap is under
     one line height and the two overlap horizontally, unless one is over 1.4 times the other's
-    height, or (with the page image) the two are set in different type (a heading over its
-    text, see :func:`line_style`). Blocks are then cut where a gap between rows is well over
-    their usual leading (:func:`_split_at_gaps`), and marked ``bold`` when their strokes are
-    over 1.25 times the median line's (of ``body``, the page's lines, when given)."""
-    lines = text_lines(gray) if lines is None else lines
-    ink = ink_mask(gray) if gray is not None and lines else None
-    styles = {ln: line_style(ink, ln) for ln in lines} if ink is not None else {}
+    height, or (with the page image) the two are set in different weights (a heading over
+    its text, see :func:`line_weight`). Blocks are then cut where a gap between rows is well
+    over their usual leading (:func:`_split_at_gaps`), and marked ``bold`` when their strokes
+    are over ``BOLD`` times the median line's (of ``body``, the page's lines, when given).
+    ``ink``: the page's ``ink_mask`` when the caller has it already."""
+    lines = text_lines(gray, ink=ink) if lines is None else lines
+    if ink is None and gray is not None and lines:
+        ink = ink_mask(gray)
+    weights = {ln: line_weight(ink, ln) for ln in lines} if ink is not None else {}
     blocks: list[TextBlock] = []
     for ln in sorted(lines, key=lambda r: (r[1], r[0])):
         h = ln[3] - ln[1]
@@ -362,7 +362,7 @@ def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None,
             lh = last[3] - last[1]
             if max(h, lh) > 1.4 * min(h, lh):
                 continue
-            if _styles_differ(styles.get(ln), styles.get(last)):
+            if _weights_differ(weights.get(ln), weights.get(last)):
                 continue
             if -0.3 * h <= gap <= 1.0 * max(h, lh) and overlap > 0 and (
                     abs(ln[0] - b.box[0]) < 3 * h or overlap > 0.5 * (ln[2] - ln[0])):
@@ -379,15 +379,14 @@ def text_blocks(gray: np.ndarray | None, lines: list[Rect] | None = None,
     blocks = [part for b in blocks for part in _split_at_gaps(b)]
     blocks.sort(key=lambda b: (b.box[1], b.box[0]))
     if body is not None and ink is not None:
-        strokes = [st[1] for st in (styles.get(ln) or line_style(ink, ln) for ln in body)
-                   if st is not None]
+        strokes = [w for w in (weights[ln] if ln in weights else line_weight(ink, ln)
+                               for ln in body) if w is not None]
     else:
-        strokes = [st[1] for st in styles.values() if st is not None]
+        strokes = [w for w in weights.values() if w is not None]
     weight = float(np.median(strokes)) if len(strokes) >= 3 else None
-    for b in blocks:
-        b.lines = sort_lines(b.lines)
-        mine = [styles[ln][1] for ln in b.lines if styles.get(ln) is not None]
-        b.bold = bool(weight and mine and float(np.median(mine)) > 1.25 * weight)
+    for b in blocks:  # lines are in order already: sorted before the split, kept in it
+        mine = [weights[ln] for ln in b.lines if weights.get(ln) is not None]
+        b.bold = bool(weight and mine and float(np.median(mine)) > BOLD * weight)
     return blocks
 
 
