@@ -14,6 +14,7 @@ from pathlib import Path
 
 from docvlm import errors
 from docvlm.batch import Summary, run_batch
+from docvlm.crops import READ_SCALES
 from docvlm.ingest import Limits, expand_inputs, parse_page_ranges
 from docvlm.output import to_html, to_json, to_markdown, write_atomic
 from docvlm.pipeline import ExtractOptions
@@ -69,6 +70,10 @@ def _add_extract(sub) -> None:
                    "the shipped weights)")
     p.add_argument("--render-workers", type=int, default=1,
                    help="render pages in this many processes (default: 1)")
+    p.add_argument("--fast-read", action="store_true",
+                   help="read each text line once, at one scale (about 3x faster reading, "
+                        "about twice the character errors; default: lines the first two "
+                        "readings disagree on are read at five scales, the consensus kept)")
     p.add_argument("--schema", metavar="SCHEMA", help="extract these fields instead of the "
                    "document: a JSON Schema file or a pydantic model as module:Class")
     p.add_argument("--overlay", metavar="DIR", help="also write a PNG per page with regions, "
@@ -238,7 +243,8 @@ def cmd_extract(args) -> int:
                           gray=not args.rgb, backend=args.backend,
                           preprocess=not args.no_preprocess, limits=limits,
                           render_workers=args.render_workers, mode=args.mode,
-                          model=args.model)
+                          model=args.model,
+                          read_scales=(1.0,) if args.fast_read else READ_SCALES)
     files, problems = expand_inputs(args.paths)
     if args.schema:
         return _extract_fields(files, problems, args, opts)

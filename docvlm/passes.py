@@ -18,12 +18,14 @@ segmentation (text blocks and checkboxes) instead of inventing them.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from docvlm import segment
-from docvlm.crops import fit_line, normalize_text_scale, table_scale_target
+from docvlm.crops import READ_SCALES, fit_line, normalize_text_scale, table_scale_target
 from docvlm.model.codec import otsl_to_table, parse_layout
 from docvlm.model.processor import MAX_ANCHORS, Sample, collate
 from docvlm.model.vision import prepare_image
@@ -43,6 +45,23 @@ log = logging.getLogger(__name__)
 
 NO_TEXT = {RegionLabel.FIGURE, RegionLabel.CHECKBOX}
 
+def consensus(readings: list) -> object:
+    """Of one line's readings (``Generated`` with ``score``), the one closest to the others
+    (least summed edit distance: the median string, as in ROVER-style voting, Fiscus 1997),
+    ties broken by the reading head's path probability."""
+    if len(readings) == 1:
+        return readings[0]
+    return max(readings, key=lambda g: (g.score or 0.0) - 0.05 * sum(
+        Levenshtein.distance(g.text, o.text) for o in readings))
+
+
+@dataclass
+class LineCrop:
+    """A text line cut from a page, alone on paper, and where it lies (page fractions)."""
+
+    image: np.ndarray
+    frac: tuple[float, float, float, float]
+
 _loaded: dict[str, DocVLM] = {}
 
 
@@ -57,8 +76,9 @@ def load_model(path: str | Path) -> DocVLM:
 class PageReader:
     """Runs the model's tasks on one rendered page (gray, with its size in points)."""
 
-    def __init__(self, model: DocVLM, batch_size: int = 8) -> None:
-        self.model, self.bs = model, batch_size
+    def __init__(self, model: DocVLM, batch_size: int = 8,
+                 scales: tuple[float, ...] = READ_SCALES) -> None:
+        self.model, self.bs, self.scales = model, batch_size, tuple(scales) or (1.0,)
 
     def _generate(self, samples: list[Sample], max_new: int, lines: bool = False):
         """Greedy generation in batches. ``lines``: every sample is one text line, so its
@@ -128,7 +148,7 @@ class PageReader:
                         continue
                     for b in self._find_lines(image[cy0:cy1, cx0:cx1], cx0, cy0, sx, sy,
                                               cb.page):
-                        samples.append(self._line_sample(image, b, sx, sy))
+                        samples.append(self._line_crop(image, b, sx, sy))
                         targets.append((r, cell))
                 continue
             if r.label == RegionLabel.TABLE:
@@ -141,7 +161,7 @@ class PageReader:
                 if line_boxes:  # read line by line: each line gets its own box
                     r.lines = []
                     for b in line_boxes:
-                        samples.append(self._line_sample(image, b, sx, sy))
+                        samples.append(self._line_crop(image, b, sx, sy))
                         targets.append((r, Line(text="", box=b, confidence=r.confidence)))
                     continue
                 samples.append(self._read_sample(crop, frac, line=False))
@@ -178,28 +198,56 @@ class PageReader:
                 r.confidence = round(min(ln.confidence for ln in r.lines), 4)
         return problems
 
-    def _read(self, samples: list[Sample], targets: list) -> list:
-        """Generate for every sample; line samples go to the reading head instead when the
-        model says it reads lines with it (``cfg.read_with == "ctc"``)."""
+    def _read(self, items: list, targets: list) -> list:
+        """Read every item (a :class:`LineCrop` or a region's :class:`Sample`): line crops go
+        to the reading head when the model says it reads lines with it (``cfg.read_with ==
+        "ctc"``), everything else to the decoder."""
         ctc = self.model.cfg.read_with == "ctc" and self.model.ctc is not None
-        lines = [i for i, (_, ln) in enumerate(targets) if ln is not None] if ctc else []
-        out: list = [None] * len(samples)
-        for k in range(0, len(lines), 32):
-            idx = lines[k : k + 32]
-            for i, g in zip(idx, self.model.ctc_read([samples[i].views[0] for i in idx])):
-                out[i] = g
+        lines = [i for i, it in enumerate(items) if isinstance(it, LineCrop)] if ctc else []
+        out: list = [None] * len(items)
+        for i, g in zip(lines, self.read_lines([items[i].image for i in lines],
+                                               [items[i].frac for i in lines])):
+            out[i] = g
+        samples = [self._read_sample(it.image, it.frac) if isinstance(it, LineCrop) else it
+                   for it in items]
         for line_mode in (True, False):
-            rest = [i for i in range(len(samples)) if out[i] is None
+            rest = [i for i in range(len(items)) if out[i] is None
                     and (targets[i][1] is not None) == line_mode]
             for i, g in zip(rest, self._generate([samples[i] for i in rest], 256,
                                                  lines=line_mode)):
                 out[i] = g
         return out
 
+    def read_lines(self, crops: list[np.ndarray],
+                   fracs: list[tuple[float, float, float, float]] | None = None) -> list:
+        """The reading head's text of each line crop, read at ``self.scales``: at the first
+        two scales, and where those disagree at the rest too, keeping the
+        :func:`consensus` reading."""
+        fracs = fracs or [(0.0, 0.0, 1.0, 1.0)] * len(crops)
+        readings: list[list] = [[] for _ in crops]
+
+        def run(idx: list[int], scale: float) -> None:
+            for k in range(0, len(idx), 32):
+                chunk = idx[k : k + 32]
+                views = [prepare_image(fit_line(crops[i], self.model.cfg.tiling.line_px,
+                                                jitter=scale), self.model.cfg, "native",
+                                       fracs[i])[0] for i in chunk]
+                for i, g in zip(chunk, self.model.ctc_read(views)):
+                    readings[i].append(g)
+
+        # alike widths batched together: the encoder pads a batch to its longest line
+        todo = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / max(
+            1, crops[i].shape[0]))
+        for n, scale in enumerate(self.scales):
+            if n == 2:  # the first two readings agree: settled
+                todo = [i for i in todo if readings[i][0].text != readings[i][1].text]
+            run(todo, scale)
+        return [consensus(r) for r in readings]
+
     def read_images(self, images: list[np.ndarray], joiner: str = " ") -> list[str]:
         """Text of each crop, read line by line (the lines found by segmentation, or the
         whole crop as one line when segmentation finds one or none; rules and the ink of
-        neighbouring lines erased as in :meth:`_line_sample`), lines joined by
+        neighbouring lines erased as in :meth:`_line_crop`), lines joined by
         ``joiner``. For ground-truth crops (evaluation, benchmarks)."""
         samples, owners = [], []
         for k, img in enumerate(images):
@@ -214,7 +262,7 @@ class PageReader:
                          for r in rects]
             for c in crops:
                 if c.size:
-                    samples.append(self._read_sample(c, (0.0, 0.0, 1.0, 1.0)))
+                    samples.append(LineCrop(c, (0.0, 0.0, 1.0, 1.0)))
                     owners.append(k)
         texts: list[list[str]] = [[] for _ in images]
         for k, g in zip(owners, self._read(samples, [(None, True)] * len(samples))):
@@ -229,16 +277,17 @@ class PageReader:
             return g.text.strip()
         return self.model.tokenizer.decode(g.token_ids, skip_special=True).strip()
 
-    def _line_sample(self, image: np.ndarray, b: Box, sx: float, sy: float) -> Sample:
-        """The sample reading the text line at ``b`` (points, its typographic box), cut
-        around its ink and padded like training lines, alone on paper as training lines are
-        (rules through it and the neighbouring lines' ink erased)."""
+    @staticmethod
+    def _line_crop(image: np.ndarray, b: Box, sx: float, sy: float) -> LineCrop:
+        """The text line at ``b`` (points, its typographic box), cut around its ink and
+        padded like training lines, alone on paper as training lines are (rules through it
+        and the neighbouring lines' ink erased)."""
         h, w = image.shape[:2]
         ink = segment.ink_rect((int(b.x0 * sx), int(b.y0 * sy), int(b.x1 * sx) + 1,
                                 int(b.y1 * sy) + 1))
         x0, y0, x1, y1 = segment.pad_rect(ink, image.shape)
         crop = segment.clean_line_crop(image, (x0, y0, x1, y1), ink)
-        return self._read_sample(crop, (x0 / w, y0 / h, x1 / w, y1 / h))
+        return LineCrop(crop, (x0 / w, y0 / h, x1 / w, y1 / h))
 
     def _read_sample(self, crop: np.ndarray, frac: tuple[float, float, float, float],
                      line: bool = True) -> Sample:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docvlm import errors
+from docvlm.crops import READ_SCALES
 from docvlm.ingest import Limits, OpenedDocument, open_document, parse_page_ranges
 from docvlm.preprocess import preprocess_scan
 from docvlm.render import DEFAULT_DPI, RenderedPage, render_pages
@@ -37,6 +38,7 @@ class ExtractOptions:
     mode: str = "auto"  # auto | vision | anchored | text (text layer only, no model)
     model: object = None  # model folder (or a loaded DocVLM); None: $DOCVLM_MODEL or the
     # shipped weights
+    read_scales: tuple[float, ...] = READ_SCALES  # (1.0,): each line read once, faster
 
 
 def _internal(e: Exception, path: Path, page: int | None, stage: str) -> ErrorItem:
@@ -95,7 +97,7 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
         else:
             from docvlm.passes import PageReader
 
-            reader = PageReader(model.get())
+            reader = PageReader(model.get(), scales=opts.read_scales)
             found, problems, counts = reader.layout(
                 image, n, width, height, anchors=regions if mode == "anchored" else None)
             tokens = TokenStats(kept=counts[0], total=counts[1]) if counts else None

@@ -144,3 +144,16 @@ def test_html_output_keeps_text_and_boxes():
     assert r.returncode == 0
     assert r.stdout.startswith("<!doctype html>") and "INV-2026-0147" in r.stdout
     assert "data-box=" in r.stdout and "data-page='1'" in r.stdout
+
+
+def test_fast_read_reads_the_scanned_sample_with_the_same_regions():
+    """``--fast-read`` (each line read once) finds the same regions and lines as the default
+    (lines read at several scales where readings disagree); only their text may differ."""
+    out = {}
+    for flag in ([], ["--fast-read"]):
+        r = run("extract", REPO / "samples" / "scanned_letter.jpg", *flag)
+        assert r.returncode == 0, r.stderr
+        page = json.loads(r.stdout)["pages"][0]
+        assert page["mode"] == "vision"
+        out[bool(flag)] = [(reg["label"], len(reg["lines"])) for reg in page["regions"]]
+    assert out[True] == out[False] and len(out[True]) >= 3

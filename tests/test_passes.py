@@ -220,3 +220,48 @@ def test_anchored_born_digital_invoice_gets_exact_table_cells_and_key_values(tmp
     kv = {k.key: k.value for k in p.kv}
     assert any(fields.get(k) == v for k, v in kv.items()), (fields, kv)
     assert words(doc) == words(extract(tmp_path / "inv.pdf", mode="text"))  # nothing lost
+
+
+def test_consensus_keeps_the_reading_the_others_agree_with():
+    from docvlm.model.vlm import Generated
+    from docvlm.passes import consensus
+
+    def g(text, score):
+        return Generated([], text, [1.0], plain=True, score=score)
+
+    # the likeliest single reading is the odd one out: the median string wins
+    reads = [g("Newletter", -0.02), g("Newsletter", -0.05), g("Newsletter", -0.06),
+             g("Newslettcr", -0.08), g("Nevsletter", -0.1)]
+    assert consensus(reads).text == "Newsletter"
+    assert consensus(reads[:1]).text == "Newletter"
+    # equally agreed readings: the reading head's path probability decides
+    assert consensus([g("abc", -0.5), g("abd", -0.1)]).text == "abd"
+
+
+def test_lines_are_read_again_at_more_scales_only_where_the_first_two_disagree():
+    """The shipped reading head on rendered lines (training-split fonts, degraded): every
+    line is read at the first two scales, and only lines whose two readings differ at the
+    other three; the consensus has fewer character errors than one reading."""
+    from docvlm.crops import READ_SCALES
+    from docvlm.eval.metrics import corpus_cer
+    from docvlm.passes import PageReader
+    from docvlm.pipeline import DEFAULT_MODEL_DIR
+    from docvlm.synth.lines import render_line, training_text
+    from docvlm.train.data import sample_rng
+
+    model = DocVLM.load(DEFAULT_MODEL_DIR)
+    crops = [render_line(r, training_text(r), "train", degrade_p=1.0)
+             for r in (sample_rng(77, i, "test-scales") for i in range(40))]
+    calls = []
+    read = model.ctc_read
+    model.ctc_read = lambda views: calls.append(len(views)) or read(views)
+    with torch.no_grad():
+        once = PageReader(model, scales=(1.0,)).read_lines([c.image for c in crops])
+        assert sum(calls) == 40
+        calls.clear()
+        multi = PageReader(model).read_lines([c.image for c in crops])
+    assert len(READ_SCALES) == 5
+    n_disagree = (sum(calls) - 80) // 3
+    assert sum(calls) == 80 + 3 * n_disagree and 0 < n_disagree < 40
+    refs = [c.text for c in crops]
+    assert corpus_cer([g.text for g in multi], refs) < corpus_cer([g.text for g in once], refs)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from rapidfuzz.distance import Levenshtein
+
 
 def normalize(s: str, *, casefold: bool = False) -> str:
     s = " ".join(unicodedata.normalize("NFKC", s).split())
@@ -12,16 +14,8 @@ def normalize(s: str, *, casefold: bool = False) -> str:
 
 
 def edit_distance(a, b) -> int:
-    """Levenshtein distance between two sequences (O(len(a) * len(b)), two rows)."""
-    if len(a) < len(b):
-        a, b = b, a
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+    """Levenshtein distance between two sequences (strings, or lists of hashables)."""
+    return Levenshtein.distance(a, b)
 
 
 def cer(pred: str, ref: str, *, casefold: bool = False) -> float:

@@ -47,6 +47,7 @@ class Generated:
     text: str  # decoded with special tokens kept (for the codecs)
     token_confidence: list[float]  # probability of each generated token
     plain: bool = False  # text holds no special tokens (the reading head's output)
+    score: float | None = None  # reading head: mean log-probability of the greedy path
 
     @property
     def confidence(self) -> float:
@@ -244,7 +245,8 @@ class DocVLM(nn.Module):
                     confs[-1] = max(confs[-1], q)
                 prev = c
             text = bytes(chars).decode("utf-8", errors="replace")
-            out.append(Generated(list(chars), text, confs or [float(p.min())], plain=True))
+            out.append(Generated(list(chars), text, confs or [float(p.min())], plain=True,
+                                 score=float(p.clamp_min(1e-9).log().mean())))
         return out
 
     def embed(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:

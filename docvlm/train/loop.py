@@ -111,15 +111,18 @@ def new_model(opts: TrainOptions) -> DocVLM:
 
 
 def reading_eval(model: DocVLM, n: int, seed: int = 12345, split: str = "heldout",
-                 degrade_p: float = 0.5, decoder: bool = True) -> dict[str, float]:
+                 degrade_p: float = 0.5, decoder: bool = True, scales: bool = True
+                 ) -> dict[str, float]:
     """Held-out line reading: decoder CER (greedy; unless ``decoder`` is False) and, with a
-    reading head, CTC CER."""
+    reading head, CTC CER (one scale) and, with ``scales``, CTC CER as inference reads lines
+    (``PageReader.read_lines``: several scales, consensus)."""
     model.eval()
-    refs, samples = [], []
+    refs, samples, crops = [], [], []
     for i in range(n):
         r = sample_rng(seed, i, "eval-" + split)
         crop = render_line(r, line_text(r), split, degrade_p=degrade_p)
         refs.append(crop.text)
+        crops.append(crop.image)
         img = fit_line(crop.image, model.cfg.tiling.line_px)  # as inference: glyphs measured
         samples.append(Sample(prepare_image(img, model.cfg, "native"), "<task_read>"))
     preds, ctc_preds = [], []
@@ -133,6 +136,12 @@ def reading_eval(model: DocVLM, n: int, seed: int = 12345, split: str = "heldout
     out = {"cer": corpus_cer(preds, refs)} if decoder else {}
     if ctc_preds:
         out["ctc_cer"] = corpus_cer(ctc_preds, refs)
+        if scales:
+            from docvlm.passes import PageReader
+
+            with torch.no_grad():
+                read = PageReader(model).read_lines(crops)
+            out["ctc_cer_scales"] = corpus_cer([g.text for g in read], refs)
     model.train()
     return out
 
@@ -243,7 +252,8 @@ def train(opts: TrainOptions) -> dict:
             acc, n_acc, t_log, n_log = {}, 0, time.time(), 0
         done = step >= stage.steps or (deadline is not None and time.time() > deadline)
         if step % opts.eval_every == 0 or done:
-            ev = reading_eval(model, opts.eval_samples, decoder=stage.lm_weight > 0)
+            ev = reading_eval(model, opts.eval_samples, decoder=stage.lm_weight > 0,
+                              scales=False)
             rec = {"stage": stage.name, "step": step, "samples": samples_seen, "eval": ev}
             metrics.write(json.dumps(rec) + "\n")
             metrics.flush()
