@@ -67,9 +67,9 @@ def normalize_text_scale(gray: np.ndarray, target: float = LINE_PX,
 
 # Scales a line crop is read at by the reading head (``fit_line`` jitter: relative to the
 # trained glyph height): the first two first, the rest only where those two disagree; the
-# reading the others agree with most wins (``passes.consensus``). On 150 lines in the
-# training split's fonts (dev seeds, not the held-out ones), stage-3 weights: CTC CER 0.066 ->
-# 0.038 clean and 0.095 -> 0.060 degraded, for about 3x the reading time.
+# readings are combined character by character (``passes.consensus``). On 200 lines in the
+# training split's fonts (dev seeds, not the held-out ones), stage-3 weights: CTC CER 0.069 ->
+# 0.037 clean and 0.097 -> 0.056 degraded, for about 3x the reading time.
 READ_SCALES = (1.0, 1.1, 0.9, 1.25, 0.8)
 
 

@@ -18,6 +18,7 @@ segmentation (text blocks and checkboxes) instead of inventing them.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from docvlm.crops import READ_SCALES, fit_line, normalize_text_scale, table_scal
 from docvlm.model.codec import otsl_to_table, parse_layout
 from docvlm.model.processor import MAX_ANCHORS, Sample, collate
 from docvlm.model.vision import prepare_image
-from docvlm.model.vlm import DocVLM
+from docvlm.model.vlm import DocVLM, Generated
 from docvlm.regions import (  # noqa: F401  (re-exported: the pipeline's page stages)
     _box_pt,
     _place_cells,
@@ -46,13 +47,39 @@ log = logging.getLogger(__name__)
 NO_TEXT = {RegionLabel.FIGURE, RegionLabel.CHECKBOX}
 
 def consensus(readings: list) -> object:
-    """Of one line's readings (``Generated`` with ``score``), the one closest to the others
-    (least summed edit distance: the median string, as in ROVER-style voting, Fiscus 1997),
-    ties broken by the reading head's path probability."""
-    if len(readings) == 1:
-        return readings[0]
-    return max(readings, key=lambda g: (g.score or 0.0) - 0.05 * sum(
+    """One line's readings (``Generated`` with ``score``) combined: the reading closest to the
+    others (least summed edit distance, the reading head's path probability breaking ties)
+    is the pivot, every reading is aligned to it character by character, and each character
+    (and each gap between characters) takes the majority's choice, as ROVER does with
+    recognisers' outputs (Fiscus 1997). The pivot's confidences are kept."""
+    if len(readings) < 3:
+        return max(readings, key=lambda g: g.score or 0.0)
+    pivot = max(readings, key=lambda g: (g.score or 0.0) - 0.05 * sum(
         Levenshtein.distance(g.text, o.text) for o in readings))
+    p = pivot.text
+    chars = [Counter() for _ in p]
+    gaps = [Counter() for _ in range(len(p) + 1)]
+    for g in readings:
+        mine, extra = list(p), [""] * (len(p) + 1)
+        for op, i, j in Levenshtein.editops(p, g.text):
+            if op == "replace":
+                mine[i] = g.text[j]
+            elif op == "delete":
+                mine[i] = ""
+            else:
+                extra[i] += g.text[j]
+        for c, m in zip(chars, mine):
+            c[m] += 1
+        for c, e in zip(gaps, extra):
+            c[e] += 1
+    # ties keep the pivot's choice (its character; nothing inserted)
+    out = [max(g, key=lambda e: (g[e], e == "")) for g in gaps]
+    text = out[0] + "".join(max(c, key=lambda m, k=k: (c[m], m == p[k])) + out[k + 1]
+                            for k, c in enumerate(chars))
+    if text == p:
+        return pivot
+    return Generated(list(text.encode()), text, pivot.token_confidence, plain=True,
+                     score=pivot.score)
 
 
 @dataclass

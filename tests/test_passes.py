@@ -234,8 +234,11 @@ def test_consensus_keeps_the_reading_the_others_agree_with():
              g("Newslettcr", -0.08), g("Nevsletter", -0.1)]
     assert consensus(reads).text == "Newsletter"
     assert consensus(reads[:1]).text == "Newletter"
-    # equally agreed readings: the reading head's path probability decides
+    # two readings: the reading head's path probability decides
     assert consensus([g("abc", -0.5), g("abd", -0.1)]).text == "abd"
+    # character by character, the majority: right where no single reading is
+    fixed = consensus([g("Nevsletter", -0.05), g("Newslettcr", -0.06), g("Newsleter", -0.07)])
+    assert fixed.text == "Newsletter" and fixed.token_ids == list(b"Newsletter")
 
 
 def test_lines_are_read_again_at_more_scales_only_where_the_first_two_disagree():
