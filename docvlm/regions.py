@@ -72,9 +72,7 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
 
     taken: set[segment.Rect] = set()
     for x0, y0, x1, y1 in boxes:  # a checkbox and the label beside it
-        t = max(2, (x1 - x0) // 5)
-        inside = ink[y0 + t : y1 - t, x0 + t : x1 - t]
-        checked = inside.size > 0 and inside.mean() > 0.08
+        checked = segment.box_is_checked(ink, (x0, y0, x1, y1))
         cb = (x0, y0, x1, y1)
         beside = [ln for ln in lines if ln not in taken and _rows_meet(ln, cb)
                   and 0 <= ln[0] - x1 < 4 * (y1 - y0)]

@@ -58,6 +58,9 @@ def glyph_height(stats: np.ndarray) -> float | None:
         return None
     h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     ok = (h >= 4) & (w <= 3 * h) & (w >= 1)
+    small = stats[:, cv2.CC_STAT_AREA] < 12
+    if (ok & small).sum() > 0.5 * (ok & ~small).sum():
+        ok &= ~small  # paper grain: a flood of specks (clean pages: under 0.15 per glyph)
     if ok.sum() < 3:
         return None
     return float(np.median(h[ok]))
@@ -125,7 +128,32 @@ def is_box(comp: np.ndarray) -> bool:
     sides = (comp[:t].any(0).mean(), comp[-t:].any(0).mean(), comp[:, :t].any(1).mean(),
              comp[:, -t:].any(1).mean())
     inner = comp[t + 1 : h - t - 1, t + 1 : w - t - 1]
-    return min(sides) > 0.85 and (inner.size == 0 or inner.mean() < 0.5)  # hollow
+    return min(sides) > 0.85 and (inner.size == 0 or inner.mean() < 0.8)  # not a solid square
+
+
+def box_is_checked(ink: np.ndarray, rect: Rect) -> bool:
+    """Whether a checkbox holds a mark: ink inside it, clear of its outline. The outline's
+    width is measured (from each side, the run of ink rows or columns at the middle of
+    that side, past any stray ink outside it): a scan's blur thickens it well past a fixed
+    share of the box."""
+    x0, y0, x1, y1 = rect
+    box = ink[y0:y1, x0:x1].astype(bool)
+    h, w = box.shape
+    if h < 6 or w < 6:
+        return False
+
+    def run(lines: np.ndarray) -> int:
+        """Rows of a (rows, samples) view up to the end of the first run of ink rows."""
+        full = np.append(lines.mean(axis=1) > 0.5, False)
+        start = int(np.argmax(full))
+        return start + int(np.argmin(full[start:]))
+
+    mid_c, mid_r = slice(w // 4, w - w // 4), slice(h // 4, h - h // 4)
+    # the second thinnest side: a mark touching one or two sides reads as a thick outline
+    t = sorted([run(box[:, mid_c]), run(box[::-1, mid_c]), run(box[mid_r].T),
+                run(box[mid_r, ::-1].T)])[1] + 1
+    inside = box[t : h - t, t : w - t]
+    return inside.size > 0 and float(inside.mean()) > 0.08
 
 
 def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None,
