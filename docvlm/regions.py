@@ -468,11 +468,27 @@ def _fill_field(r: Region) -> None:
                     (keys if (b.x0 + b.x1) / 2 < x else vals).append(t)
         f.key = " ".join(keys).strip().rstrip(":").strip()
         f.value = " ".join(vals).strip() or None
+        inline = _inline_value(f.key)
+        if inline is not None:  # 'Date: 15/11/1997' and a time far right: the date is it
+            f.key, f.value = inline
         if f.value is None and _is_signature(f.key):
             r.label = RegionLabel.FORM_FIELD
     if r.lines:
         f.confidence = r.confidence = min(ln.confidence for ln in r.lines)
     f.source = r.source
+
+
+def _inline_value(key: str) -> tuple[str, str] | None:
+    """A key side that holds its value already: 'Date: 15/11/1997' (a label, a colon and
+    text), or a label run into a number, its colon lost in reading ('Date 15/11/1997'):
+    (label, value), else None."""
+    k, colon, rest = key.partition(":")
+    if colon and k.strip() and rest.strip() and not rest.lstrip().startswith(("/", "\\")):
+        return k.strip(), rest.strip()
+    m = re.fullmatch(r"([A-Za-z][A-Za-z .#]*?)\s+(\S*\d\S*\d\S*\d\S*(?:\s+\S+)*)", key)
+    if m:
+        return m.group(1).strip(), m.group(2).strip()
+    return None
 
 
 def _kv_region(key: Line, value: Line | None, k: str, v: str, source: Source) -> Region:

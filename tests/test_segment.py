@@ -381,3 +381,25 @@ def test_receipt_date_row_and_invoice_totals_are_key_values():
               ("Subtotal", "Tax", "Total")]
     pred = [(r.label.value, (r.box.x0, r.box.y0, r.box.x1, r.box.y1)) for r in regions]
     assert box_pr(pred, [("key_value", g.box) for g in totals], 0.5)["matched"] == 3
+
+
+def test_receipt_date_with_a_time_far_right_keys_the_date(tmp_path):
+    """'Date: 15/11/1997    16:44': the row pairs as a key/value region, and its field is
+    Date -> the date written after the colon (the time stays in the region's text); a
+    label run into its number without the colon splits the same way."""
+    from docvlm.pipeline import ExtractOptions, extract
+    from docvlm.regions import _inline_value
+
+    for seed in (5000, 5003):
+        p = make_page(seed, "receipt", "train")
+        f = tmp_path / f"r{seed}.pdf"
+        f.write_bytes(p.pdf)
+        doc = extract(f, ExtractOptions(mode="auto"))
+        date = next(kv.value for kv in p.kv if kv.key == "Date")
+        got = [r for r in doc.pages[0].regions if r.field is not None and r.field.key == "Date"]
+        assert len(got) == 1 and got[0].field.value == date, [
+            (r.field.key, r.field.value) for r in doc.pages[0].regions if r.field]
+        assert ":" in got[0].text.split(date, 1)[1]  # the time is kept in the text
+    assert _inline_value("Date 15/111997") == ("Date", "15/111997")
+    assert _inline_value("Invoice no") is None and _inline_value("Address line 2") is None
+    assert _inline_value("Website: http://x.org") == ("Website", "http://x.org")
