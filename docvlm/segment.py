@@ -122,13 +122,15 @@ def clean_line_crop(gray: np.ndarray, rect: Rect, ink: Rect) -> np.ndarray:
 def is_box(comp: np.ndarray) -> bool:
     """A square outline (a checkbox): every side of its bounding box is mostly ink."""
     h, w = comp.shape
-    if h < 6 or w < 6 or not 0.7 <= w / h <= 1.4:
+    if h < 6 or w < 6 or not 0.8 <= w / h <= 1.25:  # square
         return False
     t = max(1, min(h, w) // 8)
     sides = (comp[:t].any(0).mean(), comp[-t:].any(0).mean(), comp[:, :t].any(1).mean(),
              comp[:, -t:].any(1).mean())
     inner = comp[t + 1 : h - t - 1, t + 1 : w - t - 1]
-    return min(sides) > 0.85 and (inner.size == 0 or inner.mean() < 0.8)  # not a solid square
+    fill = float(inner.mean()) if inner.size else 0.0
+    # hollow, or holding a tick (then every side unbroken: a bold N's sides are not)
+    return min(sides) > 0.85 and (fill < 0.5 or (fill < 0.8 and min(sides) > 0.92))
 
 
 def box_is_checked(ink: np.ndarray, rect: Rect) -> bool:

@@ -207,6 +207,13 @@ def test_checkbox_states_survive_scanning():
                 found += 1
                 assert hit[0].text == ("\u2612" if kv.value else "\u2610"), (i, kv.key)
     assert found >= total - 1, (found, total)
+    # and a bold monospaced N (sides nearly closed, a thick diagonal inside) is not a box
+    p = make_page(HELDOUT_SEED_BASE + 31202, "report", "heldout")
+    for img in (p.render(200), preprocess_scan(p.render_degraded(200, random.Random(49))[0]
+                                               ).image):
+        boxes: list = []
+        segment.text_lines(img, boxes_out=boxes)
+        assert boxes == []
 
 
 def _matched(regions, page, label: str) -> tuple[int, int]:
