@@ -482,10 +482,8 @@ def _inline_value(key: str) -> tuple[str, str] | None:
     """A key side that holds its value already: 'Date: 15/11/1997' (a label, a colon and
     text), or a label run into a number, its colon lost in reading ('Date 15/11/1997'):
     (label, value), else None."""
-    k, colon, rest = key.partition(":")
-    if colon and k.strip() and rest.strip() and not rest.lstrip().startswith(("/", "\\")):
-        return k.strip(), rest.strip()
-    m = re.fullmatch(r"([A-Za-z][A-Za-z .#]*?)\s+(\S*\d\S*\d\S*\d\S*(?:\s+\S+)*)", key)
+    m = KV_LINE.match(key) or re.fullmatch(
+        r"([A-Za-z][A-Za-z .#]*?)\s+(\S*\d\S*\d\S*\d\S*(?:\s+\S+)*)", key)
     if m:
         return m.group(1).strip(), m.group(2).strip()
     return None
