@@ -51,6 +51,13 @@ def test_rules_and_blank_pages_give_no_lines():
     assert segment.text_lines(img) == []
 
 
+def _at_value(regions, kv) -> list:
+    """The regions holding the centre of a true field's value box."""
+    cx = (kv.value_box[0] + kv.value_box[2]) / 2
+    cy = (kv.value_box[1] + kv.value_box[3]) / 2
+    return [r for r in regions if r.box.x0 <= cx <= r.box.x1 and r.box.y0 <= cy <= r.box.y1]
+
+
 def test_segment_layout_finds_checkboxes_and_their_state():
     for seed in range(4):
         p = make_page(HELDOUT_SEED_BASE + seed, "form", "heldout")
@@ -62,9 +69,7 @@ def test_segment_layout_finds_checkboxes_and_their_state():
     boxes = [r for r in regions if r.label == RegionLabel.CHECKBOX]
     assert len(boxes) == len(truth)
     for kv in truth:
-        cx = (kv.value_box[0] + kv.value_box[2]) / 2
-        cy = (kv.value_box[1] + kv.value_box[3]) / 2
-        hit = [r for r in boxes if r.box.x0 <= cx <= r.box.x1 and r.box.y0 <= cy <= r.box.y1]
+        hit = _at_value(boxes, kv)
         assert len(hit) == 1 and hit[0].text == ("\u2612" if kv.value else "\u2610")
     texts = [r for r in regions if r.label == RegionLabel.TEXT]
     assert texts and all(r.lines and r.id.startswith("p1-r") for r in texts)
@@ -200,9 +205,7 @@ def test_checkbox_states_survive_scanning():
                  if r.label == RegionLabel.CHECKBOX]
         total += len(truth)
         for kv in truth:
-            cx = (kv.value_box[0] + kv.value_box[2]) / 2
-            cy = (kv.value_box[1] + kv.value_box[3]) / 2
-            hit = [r for r in boxes if r.box.x0 <= cx <= r.box.x1 and r.box.y0 <= cy <= r.box.y1]
+            hit = _at_value(boxes, kv)
             if hit:
                 found += 1
                 assert hit[0].text == ("\u2612" if kv.value else "\u2610"), (i, kv.key)
