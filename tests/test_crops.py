@@ -2,10 +2,18 @@
 
 import random
 
+import cv2
 import numpy as np
 import pytest
 
-from docvlm.crops import fit_line, glyph_target, median_glyph_height
+from docvlm.crops import (
+    MIN_CONTRAST_TO,
+    _component_heights,
+    fit_line,
+    glyph_target,
+    median_glyph_height,
+    stretch_contrast,
+)
 from docvlm.synth.lines import render_line
 
 
@@ -26,3 +34,37 @@ def test_fit_line_on_blank_and_tiny_input():
     out = fit_line(blank, 32)
     assert out.shape == (32, 32 * (-(-round(50 * 32 / 20) // 32))) and (out == 250).all()
     assert fit_line(np.zeros((1, 1), np.uint8), 32).shape == (32, 32)
+
+
+def _broken(img: np.ndarray, pitch: int, gap: int) -> np.ndarray:
+    """Every ``pitch``-th band of ``gap`` rows printed blank: a thermal head's dead rows."""
+    out = img.copy()
+    for y in range(0, img.shape[0], pitch):
+        out[y : y + gap] = 255
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_glyph_height_of_print_broken_into_pieces_is_the_whole_glyphs(seed):
+    r = random.Random(seed)
+    crop = render_line(r, "LOT 1851-A JALAN KPB 6 TOTAL 12.50", degrade_p=0.0)
+    g = median_glyph_height(crop.image)
+    pitch = max(3, round(g / 3))
+    broken = _broken(crop.image, pitch, max(1, pitch // 3))
+    assert abs(median_glyph_height(broken) - g) <= 0.25 * g + 1
+    # the pieces alone are far smaller: the joining is what measures the glyphs
+    _, bw = cv2.threshold(broken, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    assert _component_heights(bw, broken.shape[0])[0] < 0.7 * g
+
+
+def test_faint_ink_is_darkened_and_strong_ink_and_blank_paper_are_left_alone():
+    crop = render_line(random.Random(3), "Qty(s) : 2 TOTAL INCL. GST@6%", degrade_p=0.0)
+    assert stretch_contrast(crop.image) is crop.image  # black on white: unchanged
+    faint = (200 + crop.image.astype(np.float32) * (40 / 255)).astype(np.uint8)  # ink 200
+
+    out = fit_line(faint, 32)
+    paper = np.percentile(out, 90)
+    assert paper >= 235 and paper - out.min() >= MIN_CONTRAST_TO - 10
+    rng = np.random.default_rng(0)
+    grain = np.clip(235 + rng.normal(0, 3, (40, 200)), 0, 255).astype(np.uint8)
+    assert stretch_contrast(grain) is grain
