@@ -37,12 +37,14 @@ def median_glyph_height(gray: np.ndarray) -> float | None:
     if bw.mean() > 127:
         return None
     g, n = _component_heights(bw, gray.shape[0])
-    if g is None:
-        return None
-    k = max(2, round(g / 3)) + 1
-    joined, m = _component_heights(
-        cv2.morphologyEx(bw, cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8)), gray.shape[0])
-    return joined if joined and joined > 1.25 * g and m < 0.75 * n else g
+    for _ in range(3):  # dots of 1-2 px (no glyph measured yet) join in steps
+        k = max(2, round((g or 4) / 3)) + 1
+        joined, m = _component_heights(
+            cv2.morphologyEx(bw, cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8)), gray.shape[0])
+        if joined is None or (g is not None and not (joined > 1.25 * g and m < 0.75 * n)):
+            break
+        g, n = joined, m
+    return g
 
 
 # Ink fainter than MIN_CONTRAST against its paper (grey levels) is stretched to

@@ -6,7 +6,9 @@ The training split draws more variety than the held-out split, which stays as it
 figures compare across versions: the system font families (condensed, narrow, book faces,
 italics), upper-case and receipt-like text, letter spacing, low-resolution scans, and print
 styles no font gives: stretched or squeezed type, heavier or lighter strokes (ink bleed,
-worn ribbons), dot-matrix dots and hard black-and-white thresholds (fax, thermal)."""
+worn ribbons), dot-matrix dots and hard black-and-white thresholds (fax, thermal). A
+quarter of the training lines are receipt lines: till-receipt text, often monospaced, with
+strokes broken by a print head's dead rows and columns, or faint grey ink on grey paper."""
 
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ class LineCrop:
     family: str
     dpi: float
     degradations: list[str] = field(default_factory=list)
-    glyph_px: float | None = None  # median glyph height measured on the clean render
+    glyph_px: float | None = None  # median glyph height measured on the clean render, before
+    # print styles and degradations
 
 
 def line_text(r: random.Random, max_chars: int = MAX_CHARS) -> str:
@@ -72,28 +75,50 @@ BULLETS = ["\u2022", "\u2022", "-", "\u2013", "*", "\u00b7"]  # in every trainin
 LETTERS = "abcdefgh"
 
 
-def training_text(r: random.Random, max_chars: int = MAX_CHARS) -> str:
+SHORT = ("X", "x", "SR", "ZR", "S", "Z", "T", "RM", "@", "*", "#", "%", "-", "=", "/")
+
+
+def short_text(r: random.Random) -> str:
+    """A line of one to four characters, as receipts and table cells print them alone:
+    a digit or count, a tax code, a quantity mark."""
+    k = r.randrange(4)
+    if k == 0:
+        return str(r.randint(0, 9 if r.random() < 0.6 else 99))
+    if k == 1:
+        return r.choice(SHORT)
+    if k == 2:
+        return f"{r.randint(1, 12)} {r.choice(['X', 'x', 'PC', 'EA', 'KG'])}"
+    return "".join(r.choice(CHARSET) for _ in range(r.randint(1, 3)))
+
+
+def training_text(r: random.Random, max_chars: int = MAX_CHARS, *,
+                  receipt: bool = False) -> str:
     """Training lines: the document line mix, receipt lines, random characters (no word to
-    guess from), in upper case a quarter of the time (receipts and headings print so), and
-    now and then a list item's bullet or number first."""
+    guess from), lines of a few characters, in upper case a quarter of the time (receipts and
+    headings print so), and now and then a list item's bullet or number first. ``receipt``:
+    mostly till-receipt lines, mostly upper case."""
     x = r.random()
-    if x < 0.05:
+    if x < 0.04:
+        t = short_text(r)
+    elif x < 0.09:
         n = r.randint(3, 24)
         t = "".join(r.choice(CHARSET + " ") for _ in range(n)).strip() or "0"
-    elif x < 0.2:
+    elif x < (0.7 if receipt else 0.2):
         t = receipt_line(r)[:max_chars].strip() or "0"
     else:
         t = line_text(r, max_chars)
     y = r.random()
-    t = t.upper() if y < 0.25 else t.lower() if y < 0.28 else t
-    if r.random() < 0.06:  # a list item: bullet or number first
+    t = t.upper() if y < (0.7 if receipt else 0.25) else t.lower() if y < 0.28 else t
+    if not receipt and r.random() < 0.06:  # a list item: bullet or number first
         t = f"{r.choice(BULLETS + [f'{r.randint(1, 12)}.', f'{r.choice(LETTERS)})'])} {t}"
     return t[:max_chars]
 
 
-def _print_style(img: np.ndarray, r: random.Random) -> tuple[np.ndarray, list[str]]:
+def _print_style(img: np.ndarray, r: random.Random, receipt: bool = False
+                 ) -> tuple[np.ndarray, list[str]]:
     """Print styles no font gives (training split only): stretched or squeezed type,
-    heavier or lighter strokes, dot-matrix dots, a hard black-and-white threshold."""
+    heavier or lighter strokes, dot-matrix dots, a hard black-and-white threshold; on
+    receipts also strokes broken by a print head's dead rows and columns, and faint ink."""
     steps = []
     g = median_glyph_height(img) or 10.0
     if r.random() < 0.25:
@@ -109,14 +134,39 @@ def _print_style(img: np.ndarray, r: random.Random) -> tuple[np.ndarray, list[st
     elif x < 0.25 and g >= 12:  # worn ribbon, light print: the strokes thin
         img = cv2.dilate(img, np.ones((2, 2), np.uint8))
         steps.append("thin")
-    if r.random() < 0.06:
+    if receipt and r.random() < 0.35:
+        img = broken_strokes(img, r, g)
+        steps.append("broken")
+    if r.random() < (0.12 if receipt else 0.06):
         img = dot_matrix(img, r, g)
         steps.append("dots")
     elif r.random() < 0.1:
         t = r.uniform(110, 190)
         img = np.where(img < t, 0, 255).astype(np.uint8)
         steps.append("threshold")
+    if receipt and r.random() < 0.3:  # faint thermal print on grey paper: 25-90 levels
+        paper = r.uniform(200, 250)
+        ink = paper - r.uniform(25, 90)
+        img = (ink + img.astype(np.float32) * ((paper - ink) / 255)).astype(np.uint8)
+        steps.append("faint")
     return img, steps
+
+
+def broken_strokes(img: np.ndarray, r: random.Random, glyph: float) -> np.ndarray:
+    """Strokes broken as a worn thermal or dot print head leaves them: blank rows at a
+    pitch of a quarter to two fifths of the glyph height and, half the time, blank columns too
+    (the glyphs become blocks of ink with gaps)."""
+    out = img.copy()
+    for axis in (0, 1) if r.random() < 0.5 else (0,):
+        pitch = max(3, round(glyph / r.uniform(2.5, 4.0)))
+        gap = max(1, round(pitch * r.uniform(0.15, 0.35)))
+        lift = r.uniform(0.0, 0.5)  # what is left of the ink in a gap
+        start = r.randrange(pitch)
+        n = out.shape[axis]
+        for a in range(start, n, pitch):
+            sl = (slice(a, a + gap), slice(None)) if axis == 0 else (slice(None), slice(a, a + gap))
+            out[sl] = 255 - (255 - out[sl].astype(np.float32)) * lift
+    return out
 
 
 def dot_matrix(img: np.ndarray, r: random.Random, glyph: float) -> np.ndarray:
@@ -136,11 +186,14 @@ def dot_matrix(img: np.ndarray, r: random.Random, glyph: float) -> np.ndarray:
 
 
 def render_line(r: random.Random, text: str, split: str = "train", *,
-                degrade_p: float = 0.5) -> LineCrop:
+                degrade_p: float = 0.5, receipt: bool = False) -> LineCrop:
     """``text`` rendered as one line. The training split adds the variety in the module
-    docstring; the held-out split draws exactly what it always drew."""
+    docstring; the held-out split draws exactly what it always drew. ``receipt`` (training
+    only): a monospaced face half the time, and the receipt print styles."""
     varied = split == "train"
-    fam = fonts.pick(r, split, system=varied)
+    receipt = receipt and varied
+    fam = fonts.pick(r, split, mono=True if receipt and r.random() < 0.5 else None,
+                     system=varied)
     code = fam.bold if r.random() < 0.2 else fam.regular
     if varied and fam.italic and r.random() < 0.1:
         code = fam.italic
@@ -170,9 +223,9 @@ def render_line(r: random.Random, text: str, split: str = "train", *,
     img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.stride)[:, : pix.w].copy()
     doc.close()
     steps: list[str] = []
-    if varied:
-        img, steps = _print_style(img, r)
     glyph = median_glyph_height(img)
+    if varied:
+        img, steps = _print_style(img, r, receipt)
     if r.random() < degrade_p:
         img, more = degrade(img, r, strength=r.uniform(0.5, 1.0), rotate_max=0.6)
         steps += more

@@ -10,7 +10,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from docvlm.crops import COMPONENT_TO_LINE, TIGHT_TO_GLYPH, fit_line, table_line_px
+from docvlm.crops import (
+    COMPONENT_TO_LINE,
+    TIGHT_TO_GLYPH,
+    fit_line,
+    median_glyph_height,
+    table_line_px,
+)
 from docvlm.model.codec import kv_target, layout_target, table_to_otsl
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import MAX_ANCHORS, Sample
@@ -20,6 +26,7 @@ from docvlm.synth.lines import line_text, render_line, training_text
 from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, make_page
 from docvlm.synth.text import paragraph
 
+RECEIPT_LINES = 0.25  # share of training lines drawn as till-receipt lines
 LINE_JITTER = (-0.125, -0.0625, 0.0, 0.0625)  # relative jitter of the line height
 
 
@@ -32,10 +39,16 @@ Builder = Callable[[random.Random, str, DocVLMConfig], Sample]
 def read_line(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     """A rendered line, scaled exactly as inference scales line crops (``crops.fit_line``:
     median glyph measured on the, maybe degraded, image, to the model's text scale +-10 %,
-    in a ``line_px`` band)."""
-    text = training_text(r) if split == "train" else line_text(r)
-    crop = render_line(r, text, split)
-    img = fit_line(crop.image, cfg.tiling.line_px, jitter=r.uniform(0.9, 1.1))
+    in a ``line_px`` band); where that measure is off by half or more (dots too fine to
+    join), at the glyph height of its clean render, since a line scaled wrong teaches
+    nothing."""
+    receipt = split == "train" and r.random() < RECEIPT_LINES
+    text = training_text(r, receipt=receipt) if split == "train" else line_text(r)
+    crop = render_line(r, text, split, receipt=receipt)
+    g = median_glyph_height(crop.image)
+    if crop.glyph_px and not (g and 2 / 3 < g / crop.glyph_px < 1.5):
+        g = crop.glyph_px  # the measure failed: the line is read at its true scale instead
+    img = fit_line(crop.image, cfg.tiling.line_px, glyph=g, jitter=r.uniform(0.9, 1.1))
     views = prepare_image(img, cfg, "native")
     return Sample(views, "<task_read>", crop.text, ctc_text=crop.text)
 
