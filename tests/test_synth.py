@@ -8,7 +8,14 @@ import pytest
 
 from docvlm.synth import fonts
 from docvlm.synth.degrade import degrade
-from docvlm.synth.lines import CHARSET, dot_matrix, line_text, render_line, training_text
+from docvlm.synth.lines import (
+    CHARSET,
+    broken_strokes,
+    dot_matrix,
+    line_text,
+    render_line,
+    training_text,
+)
 from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, N_VARIANTS, make_page
 
 
@@ -78,6 +85,33 @@ def test_training_lines_draw_more_variety_than_the_heldout_split():
     assert {c.family for c in held} <= fonts.HELD_OUT_FAMILIES
     assert not {s for c in held for s in c.degradations} & {"stretch", "heavy", "thin",
                                                              "dots", "threshold"}
+
+
+def test_receipt_lines_are_upper_case_till_text_in_receipt_print_styles():
+    r = random.Random(5)
+    lines = [render_line(r, training_text(r, receipt=True), "train", receipt=True)
+             for _ in range(200)]
+    upper = sum(c.text.isupper() for c in lines) / len(lines)
+    assert upper > 0.6
+    assert sum(c.family in {f.name for f in fonts.families("train", True) if f.mono}
+               for c in lines) > 0.5 * len(lines)
+    steps = {s for c in lines for s in c.degradations}
+    assert {"broken", "faint", "dots"} <= steps
+    for c in lines:  # glyph_px is the clean render's, whatever the print style made of it
+        assert c.glyph_px is None or c.glyph_px >= 3
+    # the held-out split ignores the flag: it draws what it always drew
+    a = render_line(random.Random(9), "TOTAL 12.50", "heldout", receipt=True)
+    b = render_line(random.Random(9), "TOTAL 12.50", "heldout")
+    np.testing.assert_array_equal(a.image, b.image)
+
+
+def test_broken_strokes_blank_thin_bands_across_the_ink():
+    img = np.full((60, 300), 255, np.uint8)
+    img[10:50, 20:280] = 0
+    out = broken_strokes(img, random.Random(2), glyph=40.0)
+    rows = (out[10:50, 20:280] < 128).mean(axis=1)
+    assert (rows == 1).sum() >= 20 and (rows < 1).sum() >= 4  # most rows whole, some broken
+    assert out[:10].min() == 255  # paper stays paper
 
 
 def test_dot_matrix_breaks_strokes_into_dots():
