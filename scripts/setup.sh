@@ -22,6 +22,9 @@ command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr tesseract-ocr-e
 [ -f /usr/share/fonts/truetype/liberation/LiberationSansNarrow-Regular.ttf ] || need_apt+=(fonts-liberation)
 [ -f /usr/share/fonts/truetype/freefont/FreeMono.ttf ] || need_apt+=(fonts-freefont-ttf)
 [ -f /usr/share/fonts/opentype/urw-base35/NimbusSansNarrow-Regular.otf ] || need_apt+=(fonts-urw-base35)
+[ -f /usr/share/fonts/truetype/anonymous-pro/Anonymous\ Pro.ttf ] || need_apt+=(fonts-roboto \
+  fonts-open-sans fonts-lato fonts-crosextra-carlito fonts-crosextra-caladea fonts-cantarell \
+  fonts-oxygen fonts-inconsolata fonts-hack fonts-noto-mono fonts-anonymous-pro)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"

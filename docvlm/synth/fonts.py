@@ -1,9 +1,10 @@
 """Fonts for synthetic documents: PDF base-14, the pymupdf-fonts package (installed with
 docvlm, never downloaded at run time) and, for training only, the system's free font
-packages that ``scripts/setup.sh`` installs (DejaVu, Liberation, GNU FreeFont, URW base35:
-condensed, narrow, monospaced and book faces, with italics). Two families are held out of
-training; a system family whose files are missing is left out (its absence changes which
-lines are drawn, never what is held out)."""
+packages that ``scripts/setup.sh`` installs (DejaVu, Liberation, GNU FreeFont, URW base35,
+Roboto, Open Sans, Lato, Carlito, Caladea, Cantarell, Oxygen, Inconsolata, Hack, Noto Mono,
+Anonymous Pro: condensed, narrow, monospaced and book faces, with italics). Two families
+are held out of training; a system family whose files are missing is left out (its absence
+changes which lines are drawn, never what is held out)."""
 
 from __future__ import annotations
 
@@ -87,6 +88,32 @@ SYSTEM_FAMILIES = [
             "C059-Italic.otf"),
     _system("p052", "opentype/urw-base35", "P052-Roman.otf", "P052-Bold.otf",
             "P052-Italic.otf"),
+    # fonts-roboto, fonts-open-sans, fonts-lato, fonts-crosextra-carlito/-caladea,
+    # fonts-cantarell, fonts-oxygen, fonts-inconsolata, fonts-hack, fonts-noto-mono,
+    # fonts-anonymous-pro (faces with no bold here use the regular for bold)
+    _system("roboto", "truetype/roboto/unhinted/RobotoTTF", "Roboto-Regular.ttf",
+            "Roboto-Bold.ttf", "Roboto-Italic.ttf"),
+    _system("roboto-condensed", "truetype/roboto/unhinted", "RobotoCondensed-Regular.ttf",
+            "RobotoCondensed-Bold.ttf", "RobotoCondensed-Italic.ttf"),
+    _system("open-sans", "truetype/open-sans", "OpenSans-Regular.ttf", "OpenSans-Bold.ttf",
+            "OpenSans-Italic.ttf"),
+    _system("lato", "truetype/lato", "Lato-Regular.ttf", "Lato-Bold.ttf", "Lato-Italic.ttf"),
+    _system("carlito", "truetype/crosextra", "Carlito-Regular.ttf", "Carlito-Bold.ttf",
+            "Carlito-Italic.ttf"),
+    _system("caladea", "truetype/crosextra", "Caladea-Regular.ttf", "Caladea-Bold.ttf",
+            "Caladea-Italic.ttf"),
+    _system("cantarell", "opentype/cantarell", "Cantarell-Regular.otf", "Cantarell-Bold.otf"),
+    _system("oxygen", "truetype/oxygen", "Oxygen-Sans.ttf", "Oxygen-Sans-Bold.ttf"),
+    _system("oxygen-mono", "truetype/oxygen", "OxygenMono-Regular.ttf",
+            "OxygenMono-Regular.ttf", mono=True),
+    _system("inconsolata", "truetype/inconsolata", "Inconsolata.otf", "Inconsolata.otf",
+            mono=True),
+    _system("hack", "truetype/hack", "Hack-Regular.ttf", "Hack-Bold.ttf", "Hack-Italic.ttf",
+            mono=True),
+    _system("noto-sans-mono", "truetype/noto", "NotoSansMono-Regular.ttf",
+            "NotoSansMono-Bold.ttf", mono=True),
+    _system("anonymous-pro", "truetype/anonymous-pro", "Anonymous Pro.ttf",
+            "Anonymous Pro B.ttf", "Anonymous Pro I.ttf", mono=True),
 ]
 
 
