@@ -73,6 +73,7 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
     if opts.preprocess and kind in (PageKind.SCANNED, PageKind.IMAGE):
         res = preprocess_scan(image)
         image, rotation, steps = res.image, res.rotation, res.steps
+        rendered.dpi *= res.scale  # small text enlarged: the pixels are finer
         if rotation in (90, 270):
             width, height = height, width
         rendered.image, rendered.width_pt, rendered.height_pt = image, width, height

@@ -103,6 +103,11 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
         regions.append(key_value(key, values, f))
     # tables without rules, from what the form's fields left: two columns of fields side by
     # side would otherwise line up like a four-column table
+    for t in segment.open_tables(ink, [ln for ln in lines if ln not in taken],
+                                 exclude=[t.box for t in tables]):
+        regions.append(table_region(t))
+        tables.append(t)
+        taken.update(ln for ln in lines if ln not in taken and in_table(ln))
     for t in segment.aligned_tables([ln for ln in lines if ln not in taken]):
         regions.append(table_region(t))
         tables.append(t)

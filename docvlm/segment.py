@@ -614,6 +614,223 @@ def aligned_tables(lines: list[Rect], min_rows: int = 2, min_cols: int = 3
     return tables
 
 
+GUTTER = 0.5  # white between table columns, in line heights at least (word spaces: 0.2-0.35)
+
+
+def _runs(profile: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True in a 1-D boolean profile."""
+    d = np.diff(np.concatenate([[0], profile.astype(np.int8), [0]]))
+    return list(zip(np.nonzero(d == 1)[0].tolist(), np.nonzero(d == -1)[0].tolist(),
+                    strict=True))
+
+
+def _gutter_split(profile: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
+    """Ink runs of a column profile joined across gaps narrower than ``min_gap``."""
+    out: list[list[int]] = []
+    for a, b in _runs(profile):
+        if out and a - out[-1][1] < min_gap:
+            out[-1][1] = b
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _group_bands(bands: list[tuple[int, int]], fixed: float | None = None,
+                 breaks: list[int] = ()) -> list[tuple[int, int]]:
+    """Text bands (y runs) joined into table rows: where the white gaps between bands fall
+    into two sizes (the larger over twice the smaller), the lines of one cell are those
+    across the small gaps; with gaps of one size every band is a row. ``fixed``: join across
+    gaps under this instead; never across a gap holding one of the rules at ``breaks``."""
+    if len(bands) < 2:
+        return bands
+    gaps = [b[0] - a[1] if not any(a[1] <= y <= b[0] for y in breaks) else 1 << 30
+            for a, b in pairwise(bands)]
+    if min(gaps) == 1 << 30:
+        return bands
+    if fixed is not None:
+        cut = fixed
+    elif max(g for g in gaps if g < 1 << 30) > 2 * min(gaps) + 2:
+        cut = (max(g for g in gaps if g < 1 << 30) * min(gaps)) ** 0.5
+    else:
+        return bands
+    rows = [list(bands[0])]
+    for (a, b), gap in zip(bands[1:], gaps, strict=True):
+        if gap < cut:
+            rows[-1][1] = b
+        else:
+            rows.append([a, b])
+    return [(a, b) for a, b in rows]
+
+
+def open_tables(ink: np.ndarray, lines: list[Rect], exclude: list[Rect] = (),
+                min_cols: int = 2, min_rows: int = 2) -> list[RuledTable]:
+    """Tables set with horizontal rules only (a top, a header and a bottom rule, as journals
+    and reports print them), their columns separated by white gutters; rows may hold cells
+    of several lines, header cells may span columns.
+
+    Rules of the same extent (ends within a line height) stacked with text between them
+    frame a table, from the first rule to the last; the header may stand above the first
+    rule instead (a row of two or more pieces right above it). Columns are the ink runs of
+    the body (below the first rule with text on both sides) parted by gutters of GUTTER
+    line heights or more; rows are the white-parted bands of text, a cell's lines kept together
+    where gaps come in two sizes; header pieces span the columns they cover. ``lines``:
+    text-line pieces not taken yet; ``exclude``: tables found already."""
+    if len(lines) < 2 * min_rows:
+        return []
+    lh = float(np.median([r[3] - r[1] for r in lines]))
+    length = max(20, int(6 * lh))
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (length, 1)))
+    _, _, hs = _components(horiz)
+    rules = sorted(((int(x), int(y + h / 2), int(x + w)) for x, y, w, h, _ in hs
+                    if h <= max(3, 0.5 * lh)), key=lambda r: r[1])
+    text, _ = remove_rules(ink, length)
+    groups: list[list[tuple[int, int, int]]] = []
+    for r in rules:
+        g = next((g for g in groups if abs(g[-1][0] - r[0]) <= lh and abs(g[-1][2] - r[2]) <= lh
+                  and not _one_column(text, g[-1][1], r[1], r[0], r[2], lh)), None)
+        if g is None:
+            groups.append([r])
+        else:
+            g.append(r)
+    found: list[RuledTable] = []
+    for g in groups:
+        if len(g) < 2:
+            continue
+        x0, x1 = min(r[0] for r in g), max(r[2] for r in g)
+        top, bottom = g[0][1], g[-1][1]
+
+        def within(ln: Rect, a: float, b: float, x0: int = x0, x1: int = x1) -> bool:
+            cy = (ln[1] + ln[3]) / 2
+            return a < cy < b and x0 - lh <= ln[0] and ln[2] <= x1 + lh
+
+        inside = [ln for ln in lines if within(ln, top, bottom)]
+        # a header right above the first rule: rows of two or more pieces
+        above = sorted((ln for ln in lines if within(ln, top - 4 * lh, top)
+                        and ln not in inside), key=lambda r: -r[3])
+        head_top = top
+        for ln in above:
+            if ln[1] >= head_top:
+                continue
+            row = [o for o in above if abs((o[1] + o[3]) / 2 - (ln[1] + ln[3]) / 2) < 0.5 * lh]
+            low = max(o[3] for o in row)
+            under = any(low <= r[1] <= head_top and r[0] < max(o[2] for o in row)
+                        and r[2] > min(o[0] for o in row) for r in rules)
+            if (len(row) < 2 and not under) or head_top - low > 1.2 * lh:
+                break  # one piece is a header only over its partial rule
+            head_top = min(head_top, min(o[1] for o in row))
+        if head_top < top:
+            inside += [ln for ln in above if ln[1] >= head_top]
+        body_bottom = bottom
+        if len(g) == 2 and head_top == top:  # a header between two rules, the body below
+            # the second (its bottom rule cut off): rows of two or more pieces
+            below = sorted((ln for ln in lines if within(ln, bottom, bottom + 60 * lh)),
+                           key=lambda r: r[1])
+            for ln in below:
+                if ln[3] <= body_bottom:
+                    continue
+                row = [o for o in below
+                       if abs((o[1] + o[3]) / 2 - (ln[1] + ln[3]) / 2) < 0.5 * lh]
+                if len(row) < 2 or min(o[1] for o in row) - body_bottom > 1.2 * lh:
+                    break
+                body_bottom = max(o[3] for o in row)
+            inside += [ln for ln in below if ln[3] <= body_bottom]
+        box = (x0, max(0, int(head_top - 0.3 * lh)) if head_top < top else top, x1,
+               min(ink.shape[0], int(body_bottom + 0.3 * lh)) if body_bottom > bottom
+               else bottom)
+        if len(inside) < min_rows or any(
+                min(box[2], e[2]) > max(box[0], e[0]) and min(box[3], e[3]) > max(box[1], e[1])
+                for e in exclude):
+            continue
+        partial = [(r[1] - box[1], r[0] - box[0], r[2] - box[0]) for r in rules
+                   if box[1] < r[1] < box[3] and r[2] > box[0] and r[0] < box[2]]
+        t = _open_grid(ink, box, g, lh, min_cols, min_rows, partial)
+        if t is not None:
+            found.append(t)
+    return found
+
+
+def _one_column(text: np.ndarray, top: int, bottom: int, x0: int, x1: int, lh: float
+                ) -> bool:
+    """Whether the ink between two rules stands in one column (a paragraph, a caption: the
+    rules belong to different tables): no white gutter of GUTTER line heights runs from
+    top to bottom through it. No ink: not one column (double rules)."""
+    profile = text[top + 1 : bottom, max(0, x0) : x1].any(axis=0)
+    return bool(profile.any()) and len(_gutter_split(profile, GUTTER * lh)) == 1
+
+
+def _open_grid(ink: np.ndarray, box: Rect, rules: list[tuple[int, int, int]], lh: float,
+               min_cols: int, min_rows: int, inner: list[tuple[int, int, int]] = ()
+               ) -> RuledTable | None:
+    """The cell grid of a table framed by ``rules`` (see :func:`open_tables`); ``inner``:
+    (y, x0, x1) of every rule inside the box, relative to it (cmidrules under spanning
+    heads among them): rows part at them, and a header piece spans the columns of the rule
+    right under it."""
+    breaks = [y for y, _, _ in inner]
+    x0, y0, x1, y1 = box
+    length = max(20, int(6 * lh))
+    text, _ = remove_rules(ink[y0:y1, x0:x1], length)
+    bands = [(a, b) for a, b in _runs(text.any(axis=1)) if b - a >= 0.3 * lh]
+    if len(bands) < min_rows:
+        return None
+    # the header ends at the first rule with text above and below it
+    split = next((r[1] - y0 for r in rules if any(b <= r[1] - y0 for _, b in bands)
+                  and any(a >= r[1] - y0 for a, _ in bands)), None)
+    head = [b for b in bands if split is not None and b[1] <= split]
+    body = [b for b in bands if b not in head]
+    if not body:
+        return None
+    rows_mask = np.zeros(text.shape[0], bool)
+    for a, b in body:
+        rows_mask[a:b] = True
+    head_rows = _group_bands(head, fixed=0.5 * lh, breaks=breaks)
+    body_rows = _group_bands(body, breaks=breaks)
+    cols = _gutter_split(text[rows_mask].any(axis=0), GUTTER * lh)
+    if len(body_rows) >= 3:  # a column is ink in two rows at least: one long line's word
+        # gaps are no gutters (its pieces join the nearer column)
+        while len(cols) > 1:
+            use = [sum(text[a:b, ca:cb].any() for a, b in body_rows) for ca, cb in cols]
+            j = min(range(len(cols)), key=lambda k: use[k])
+            if use[j] >= 2:
+                break
+            left = cols[j][0] - cols[j - 1][1] if j > 0 else 1 << 30
+            right = cols[j + 1][0] - cols[j][1] if j + 1 < len(cols) else 1 << 30
+            k = j - 1 if left <= right else j + 1
+            lo, hi = min(j, k), max(j, k)
+            cols[lo : hi + 1] = [(cols[lo][0], cols[hi][1])]
+    if len(cols) < min_cols:
+        return None
+    rows = head_rows + body_rows
+    if len(rows) < min_rows:
+        return None
+    xs = [0, *((a[1] + b[0]) // 2 for a, b in pairwise(cols)), x1 - x0]
+    ys = [0, *((a[1] + b[0]) // 2 for a, b in pairwise(rows)), y1 - y0]
+    cells: list[GridCell] = []
+    for i, (a, b) in enumerate(rows):
+        spans = [(j, j) for j in range(len(cols))]
+        if i < len(head_rows):  # a header piece spans the columns it covers
+            spans = []
+            for pa, pb in _gutter_split(text[a:b].any(axis=0), GUTTER * lh):
+                nxt = rows[i + 1][0] if i + 1 < len(rows) else text.shape[0]
+                for ry, ra, rb in inner:  # a partial rule right under the piece
+                    if b <= ry <= nxt and ra < pb and rb > pa and rb - ra < 0.9 * (x1 - x0):
+                        pa, pb = min(pa, ra), max(pb, rb)
+                hit = [j for j, (ca, cb) in enumerate(cols) if min(pb, cb) > max(pa, ca)]
+                if not hit:
+                    continue
+                lo, hi = min(hit), max(hit)
+                if spans and lo <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], max(hi, spans[-1][1]))
+                else:
+                    spans.append((lo, hi))
+            filled = {j for lo, hi in spans for j in range(lo, hi + 1)}
+            spans = sorted(spans + [(j, j) for j in range(len(cols)) if j not in filled])
+        for lo, hi in spans:
+            cells.append(GridCell(i, lo, 1, hi - lo + 1, (
+                x0 + xs[lo], y0 + ys[i], x0 + xs[hi + 1], y0 + ys[i + 1])))
+    return RuledTable(box, len(rows), len(cols), cells)
+
+
 def _grid(horiz: np.ndarray, vert: np.ndarray, length: int, tol: int = 4
           ) -> RuledTable | None:
     """The cell grid of one frame of rules (coordinates relative to the frame)."""

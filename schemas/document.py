@@ -225,7 +225,7 @@ class PageKind(StrEnum):
 class PreprocessStep(_Model):
     """One scan-preprocessing step and what it found or did."""
 
-    name: Literal["orientation", "deskew", "contrast", "denoise"]
+    name: Literal["orientation", "deskew", "contrast", "denoise", "upscale"]
     applied: bool
     angle: float | None = Field(None, description="degrees, counter-clockwise positive")
     detail: str = ""

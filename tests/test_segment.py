@@ -413,3 +413,77 @@ def test_receipt_date_with_a_time_far_right_keys_the_date(tmp_path):
     assert _inline_value("Date 15/111997") == ("Date", "15/111997")
     assert _inline_value("Invoice no") is None and _inline_value("Address line 2") is None
     assert _inline_value("Website: http://x.org") == ("Website", "http://x.org")
+
+
+def _booktabs(rules_at: tuple[str, ...] = ("top", "mid", "bottom"), two_line_cell=False,
+              paragraph=False) -> np.ndarray:
+    """A table set as journals set them: horizontal rules only, columns parted by white;
+    a header cell spanning two columns over a partial rule and two sub-headers."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=420, height=300)
+    y = 40.0
+    if paragraph:  # a paragraph between two rules of the same width: no table
+        page.draw_line((30, y - 12), (390, y - 12), width=0.8)
+        for k in range(4):
+            page.insert_text((32, y + 12 * k), "The results below were measured twice on "
+                             "each of the samples", fontsize=9)
+        page.draw_line((30, y + 44), (390, y + 44), width=0.8)
+        return _pix(page)
+    if "top" in rules_at:
+        page.draw_line((30, y - 12), (390, y - 12), width=0.8)
+    page.insert_text((235, y), "Dose (mg)", fontsize=9)  # centred over its two columns
+    page.draw_line((195, y + 4), (330, y + 4), width=0.4)  # under the spanning head
+    y += 14
+    for x, t in ((32, "Group"), (200, "Low"), (270, "High"), (340, "Total")):
+        page.insert_text((x, y), t, fontsize=9)
+    if "mid" in rules_at:
+        page.draw_line((30, y + 5), (390, y + 5), width=0.5)
+    y += 20
+    body = [("Control", "12", "14", "26"), ("Placebo", "9", "11", "20"),
+            ("Treated", "15", "18", "33"), ("Follow-up", "7", "8", "15")]
+    for i, row in enumerate(body):
+        for x, t in zip((32, 200, 270, 340), row, strict=True):
+            page.insert_text((x, y), t, fontsize=9)
+        if two_line_cell and i == 1:
+            y += 11
+            page.insert_text((32, y), "(matched)", fontsize=9)
+        y += 18
+    if "bottom" in rules_at:
+        page.draw_line((30, y - 8), (390, y - 8), width=0.8)
+    return _pix(page)
+
+
+def _pix(page) -> np.ndarray:
+    import pymupdf
+
+    pix = page.get_pixmap(dpi=DPI, colorspace=pymupdf.csGRAY)
+    return np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w).copy()
+
+
+def _open(img: np.ndarray) -> list[segment.RuledTable]:
+    ink = segment.ink_mask(img)
+    return segment.open_tables(ink, segment.text_lines(img, ink=ink))
+
+
+def test_tables_with_horizontal_rules_only_get_rows_columns_and_a_spanning_head():
+    (t,) = _open(_booktabs(two_line_cell=True))
+    assert (t.n_rows, t.n_cols) == (6, 4)  # two header rows, four body rows
+    head = [c for c in t.cells if c.row == 0]
+    assert [(c.col, c.col_span) for c in head] == [(0, 1), (1, 2), (3, 1)]
+    assert all(c.col_span == 1 for c in t.cells if c.row > 0)
+    placebo = next(c for c in t.cells if c.row == 3 and c.col == 0)
+    assert placebo.box[3] - placebo.box[1] > 1.4 * min(  # its two lines are one cell
+        c.box[3] - c.box[1] for c in t.cells if c.row == 2)
+
+
+def test_a_header_above_the_first_rule_and_a_body_without_its_bottom_rule():
+    (t,) = _open(_booktabs(rules_at=("mid", "bottom")))
+    assert (t.n_rows, t.n_cols) == (6, 4)
+    (t,) = _open(_booktabs(rules_at=("top", "mid")))
+    assert t.n_cols == 4 and t.n_rows == 6
+
+
+def test_a_paragraph_between_two_rules_is_no_table():
+    assert _open(_booktabs(paragraph=True)) == []
