@@ -18,6 +18,7 @@ segmentation (text blocks and checkboxes) instead of inventing them.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,36 @@ def consensus(readings: list) -> object:
         return pivot
     return Generated(list(text.encode()), text, pivot.token_confidence, plain=True,
                      score=pivot.score)
+
+
+# an amount whose thousands separators were read as points: '5.053.20' (no number is
+# written so; '5.053,20' is, and is left alone)
+AMOUNT_POINTS = re.compile(r"(?<![\d.,])(\d{1,3})((?:\.\d{3})+)\.(\d{2})(?![\d.,])")
+
+
+# a date whose separators differ, one of them a point: '15/11.1997' ('15.11.1997' and
+# '15/11/1997' are left alone, and so is '2.5/10': a two-digit year needs a two-digit day
+# and month)
+DATE_LIKE = re.compile(r"(?<![\d./-])(\d{1,2})([/.-])(\d{1,2})([/.-])(\d{4}|\d{2})(?![\d./-])")
+
+
+def _date(m: re.Match) -> str:
+    d, s1, mo, s2, y = m.groups()
+    if s1 == s2 or "." not in (s1, s2) or (len(y) == 2 and (len(d) < 2 or len(mo) < 2)):
+        return m[0]
+    sep = s2 if s1 == "." else s1
+    return f"{d}{sep}{mo}{sep}{y}"
+
+
+def repair_numbers(g):
+    """A reading with '5.053.20' written '5,053.20' (the comma and the point differ by a
+    few pixels at the foot of the line; the grouping says which one each is), and a date
+    read with a point for one of its slashes or dashes written with the other."""
+    text = AMOUNT_POINTS.sub(lambda m: m[1] + m[2].replace(".", ",") + "." + m[3], g.text)
+    text = DATE_LIKE.sub(_date, text)
+    if text == g.text:
+        return g
+    return Generated(list(text.encode()), text, g.token_confidence, plain=True, score=g.score)
 
 
 @dataclass
@@ -269,7 +300,7 @@ class PageReader:
             if n == 2:  # the first two readings agree: settled
                 todo = [i for i in todo if readings[i][0].text != readings[i][1].text]
             run(todo, scale)
-        return [consensus(r) for r in readings]
+        return [repair_numbers(consensus(r)) for r in readings]
 
     def read_images(self, images: list[np.ndarray], joiner: str = " ") -> list[str]:
         """Text of each crop, read line by line (the lines found by segmentation, or the

@@ -241,6 +241,24 @@ def test_consensus_keeps_the_reading_the_others_agree_with():
     assert fixed.text == "Newsletter" and fixed.token_ids == list(b"Newsletter")
 
 
+def test_amounts_with_points_for_thousands_separators_are_repaired():
+    from docvlm.model.vlm import Generated
+    from docvlm.passes import repair_numbers
+
+    def fixed(text):
+        g = repair_numbers(Generated(list(text.encode()), text, [0.9] * len(text), plain=True))
+        assert len(g.token_confidence) == len(g.text)
+        return g.text
+
+    assert fixed("Subtotal 5.053.20") == "Subtotal 5,053.20"
+    assert fixed("Total: 1.234.567.89 EUR") == "Total: 1,234,567.89 EUR"
+    assert fixed("Date: 15/11.1997 16:44") == "Date: 15/11/1997 16:44"
+    assert fixed("05.01-17") == "05-01-17"
+    for kept in ("5.053,20", "Version 1.2.3", "12.05.2024", "v2.053.20.1", "ID 15.053.201",
+                 "3.50", "1,234.50", "15/11/1997", "1/2.5 cups", "2.5/10"):
+        assert fixed(kept) == kept
+
+
 def test_lines_are_read_again_at_more_scales_only_where_the_first_two_disagree():
     """The shipped reading head on rendered lines (training-split fonts, degraded): every
     line is read at the first two scales, and only lines whose two readings differ at the
