@@ -200,6 +200,7 @@ def denoise(gray: np.ndarray, threshold: float = 6.0) -> tuple[np.ndarray, bool,
 SMALL_GLYPH = 9.0  # median glyph height (px) under which a page is enlarged
 UPSCALE_TO = 14.0  # median glyph height (px) it is enlarged to (at most MAX_UPSCALE times)
 MAX_UPSCALE = 3.0
+MAX_UPSCALED_PIXELS = 40_000_000  # an enlarged page stays within the renderer's pixel limit
 
 
 def upscale_small_text(gray: np.ndarray) -> tuple[np.ndarray, float, str]:
@@ -211,7 +212,10 @@ def upscale_small_text(gray: np.ndarray) -> tuple[np.ndarray, float, str]:
     g = segment.glyph_height(stats)
     if g is None or g >= SMALL_GLYPH:
         return gray, 1.0, f"glyph {g:.0f} px" if g else "no text"
-    f = min(MAX_UPSCALE, UPSCALE_TO / g)
+    f = min(MAX_UPSCALE, UPSCALE_TO / g,
+            (MAX_UPSCALED_PIXELS / max(1, gray.shape[0] * gray.shape[1])) ** 0.5)
+    if f < 1.2:
+        return gray, 1.0, f"glyph {g:.0f} px, too large a page to enlarge"
     out = cv2.resize(gray, (round(gray.shape[1] * f), round(gray.shape[0] * f)),
                      interpolation=cv2.INTER_CUBIC)
     return out, f, f"glyph {g:.0f} px, enlarged x{f:.2f}"

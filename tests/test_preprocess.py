@@ -139,6 +139,9 @@ def test_small_text_is_enlarged_before_the_median_filter_can_erase_it():
     assert 1.5 < f <= 3.0 and out.shape[0] == round(small.shape[0] * f) and "glyph" in detail
     big, f2, _ = upscale_small_text(out)
     assert f2 == 1.0 and big is out  # enlarged once: now above SMALL_GLYPH
+    tiled = np.tile(small, (40, 40))  # 4,400 x 12,000 px of small text: 53 MP
+    same, f3, why = upscale_small_text(tiled)
+    assert f3 == 1.0 and same is tiled and "too large" in why
     res = preprocess_scan(small)
     assert [s.name for s in res.steps][:3] == ["orientation", "deskew", "upscale"]
     assert res.scale == f and res.image.shape == out.shape
