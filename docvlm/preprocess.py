@@ -10,9 +10,10 @@ all of it (their geometry must stay aligned with the text layer). No OCR engine 
 - skew (within +-10 degrees): the angle that makes the row profile of ink pixels sharpest
   (Postl's projection-profile method), searched coarse then fine on ink coordinates; undone
   when it is 0.2 degrees or more and moves a line's ends 1.5 pixels or more apart;
-- upscale: text smaller than SMALL_GLYPH pixels (a page image at screen resolution, a table
-  cut from a journal page) is enlarged, cubic, to about UPSCALE_TO pixels before
-  segmentation, whose cell and line margins of a few pixels would otherwise cut it.
+- upscale: on small images (a page image at screen resolution, a table cut from a journal
+  page), text smaller than SMALL_GLYPH pixels is enlarged, cubic, to about UPSCALE_TO
+  pixels before denoising (whose median would erase it) and segmentation (whose cell and
+  line margins of a few pixels would cut it).
 """
 
 from __future__ import annotations
@@ -200,14 +201,19 @@ def denoise(gray: np.ndarray, threshold: float = 6.0) -> tuple[np.ndarray, bool,
 SMALL_GLYPH = 9.0  # median glyph height (px) under which a page is enlarged
 UPSCALE_TO = 14.0  # median glyph height (px) it is enlarged to (at most MAX_UPSCALE times)
 MAX_UPSCALE = 3.0
-MAX_UPSCALED_PIXELS = 40_000_000  # an enlarged page stays within the renderer's pixel limit
+MAX_UPSCALED_PIXELS = 12_000_000  # an enlarged page stays under this many pixels
+MAX_SIDE_TO_UPSCALE = 1600  # px: larger images are pages rendered at a real DPI (their small
+# "glyphs" are a photo's texture or a faint receipt's specks more often than small text)
 
 
 def upscale_small_text(gray: np.ndarray) -> tuple[np.ndarray, float, str]:
-    """The page enlarged (cubic) when its median glyph is under SMALL_GLYPH pixels; returns
-    the image, the factor and what was measured."""
+    """The page enlarged (cubic) when its median glyph is under SMALL_GLYPH pixels and it is
+    a small image (a screenshot, a crop: MAX_SIDE_TO_UPSCALE px at most); returns the image,
+    the factor and what was measured."""
     from docvlm import segment
 
+    if max(gray.shape[:2]) > MAX_SIDE_TO_UPSCALE:
+        return gray, 1.0, f"{max(gray.shape[:2])} px: too large a page to enlarge"
     _, _, stats = segment._components(segment.ink_mask(gray))
     g = segment.glyph_height(stats)
     if g is None or g >= SMALL_GLYPH:
