@@ -685,6 +685,8 @@ def open_tables(ink: np.ndarray, lines: list[Rect], exclude: list[Rect] = (),
     rules = sorted(((int(x), int(y + h / 2), int(x + w)) for x, y, w, h, _ in hs
                     if h <= max(3, 0.5 * lh)), key=lambda r: r[1])
     text, _ = remove_rules(ink, length)
+    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (1, max(10, int(2.5 * lh)))))
     groups: list[list[tuple[int, int, int]]] = []
     for r in rules:
         g = next((g for g in groups if abs(g[-1][0] - r[0]) <= lh and abs(g[-1][2] - r[2]) <= lh
@@ -740,8 +742,10 @@ def open_tables(ink: np.ndarray, lines: list[Rect], exclude: list[Rect] = (),
                else bottom)
         if len(inside) < min_rows or any(
                 min(box[2], e[2]) > max(box[0], e[0]) and min(box[3], e[3]) > max(box[1], e[1])
-                for e in exclude):
+                for e in [*exclude, *(t.box for t in found)]):
             continue
+        if vert[box[1] : box[3], box[0] : box[2]].any():
+            continue  # a vertical rule inside: a form's boxes or a framed note, not such a table
         partial = [(r[1] - box[1], r[0] - box[0], r[2] - box[0]) for r in rules
                    if box[1] < r[1] < box[3] and r[2] > box[0] and r[0] < box[2]]
         t = _open_grid(ink, box, g, lh, min_cols, min_rows, partial)
@@ -800,6 +804,9 @@ def _open_grid(ink: np.ndarray, box: Rect, rules: list[tuple[int, int, int]], lh
             cols[lo : hi + 1] = [(cols[lo][0], cols[hi][1])]
     if len(cols) < min_cols:
         return None
+    filled = [sum(bool(text[a:b, ca:cb].any()) for ca, cb in cols) for a, b in body_rows]
+    if sum(f >= 2 for f in filled) < 0.5 * len(filled):
+        return None  # mostly rows of one piece: text beside a label, not a table
     rows = head_rows + body_rows
     if len(rows) < min_rows:
         return None

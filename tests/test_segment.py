@@ -416,7 +416,7 @@ def test_receipt_date_with_a_time_far_right_keys_the_date(tmp_path):
 
 
 def _booktabs(rules_at: tuple[str, ...] = ("top", "mid", "bottom"), two_line_cell=False,
-              paragraph=False) -> np.ndarray:
+              paragraph=False, sides=False) -> np.ndarray:
     """A table set as journals set them: horizontal rules only, columns parted by white;
     a header cell spanning two columns over a partial rule and two sub-headers."""
     import pymupdf
@@ -452,6 +452,9 @@ def _booktabs(rules_at: tuple[str, ...] = ("top", "mid", "bottom"), two_line_cel
         y += 18
     if "bottom" in rules_at:
         page.draw_line((30, y - 8), (390, y - 8), width=0.8)
+    if sides:  # a form's frame: vertical rules down both sides
+        for x in (30, 390):
+            page.draw_line((x, 28), (x, y - 8), width=0.8)
     return _pix(page)
 
 
@@ -485,5 +488,6 @@ def test_a_header_above_the_first_rule_and_a_body_without_its_bottom_rule():
     assert t.n_cols == 4 and t.n_rows == 6
 
 
-def test_a_paragraph_between_two_rules_is_no_table():
+def test_a_paragraph_between_two_rules_or_a_framed_box_is_no_such_table():
     assert _open(_booktabs(paragraph=True)) == []
+    assert _open(_booktabs(sides=True)) == []  # vertical rules: a ruled grid's business
