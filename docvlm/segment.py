@@ -748,7 +748,7 @@ def open_tables(ink: np.ndarray, lines: list[Rect], exclude: list[Rect] = (),
             continue  # a vertical rule inside: a form's boxes or a framed note, not such a table
         partial = [(r[1] - box[1], r[0] - box[0], r[2] - box[0]) for r in rules
                    if box[1] < r[1] < box[3] and r[2] > box[0] and r[0] < box[2]]
-        t = _open_grid(ink, box, g, lh, min_cols, min_rows, partial)
+        t = _open_grid(text, box, g, lh, min_cols, min_rows, partial)
         if t is not None:
             found.append(t)
     return found
@@ -763,17 +763,17 @@ def _one_column(text: np.ndarray, top: int, bottom: int, x0: int, x1: int, lh: f
     return bool(profile.any()) and len(_gutter_split(profile, GUTTER * lh)) == 1
 
 
-def _open_grid(ink: np.ndarray, box: Rect, rules: list[tuple[int, int, int]], lh: float,
-               min_cols: int, min_rows: int, inner: list[tuple[int, int, int]] = ()
+def _open_grid(page_text: np.ndarray, box: Rect, rules: list[tuple[int, int, int]],
+               lh: float, min_cols: int, min_rows: int, inner: list[tuple[int, int, int]] = ()
                ) -> RuledTable | None:
-    """The cell grid of a table framed by ``rules`` (see :func:`open_tables`); ``inner``:
+    """The cell grid of a table framed by ``rules`` (see :func:`open_tables`) on the page's
+    ink without its rules (``page_text``); ``inner``:
     (y, x0, x1) of every rule inside the box, relative to it (cmidrules under spanning
     heads among them): rows part at them, and a header piece spans the columns of the rule
     right under it."""
     breaks = [y for y, _, _ in inner]
     x0, y0, x1, y1 = box
-    length = max(20, int(6 * lh))
-    text, _ = remove_rules(ink[y0:y1, x0:x1], length)
+    text = page_text[y0:y1, x0:x1]
     bands = [(a, b) for a, b in _runs(text.any(axis=1)) if b - a >= 0.3 * lh]
     if len(bands) < min_rows:
         return None
