@@ -643,14 +643,15 @@ def _group_bands(bands: list[tuple[int, int]], fixed: float | None = None,
     gaps under this instead; never across a gap holding one of the rules at ``breaks``."""
     if len(bands) < 2:
         return bands
-    gaps = [b[0] - a[1] if not any(a[1] <= y <= b[0] for y in breaks) else 1 << 30
+    gaps = [b[0] - a[1] if not any(a[1] <= y <= b[0] for y in breaks) else np.inf
             for a, b in pairwise(bands)]
-    if min(gaps) == 1 << 30:
+    open_gaps = [g for g in gaps if g < np.inf]  # the gaps no rule parts
+    if not open_gaps:
         return bands
     if fixed is not None:
         cut = fixed
-    elif max(g for g in gaps if g < 1 << 30) > 2 * min(gaps) + 2:
-        cut = (max(g for g in gaps if g < 1 << 30) * min(gaps)) ** 0.5
+    elif max(open_gaps) > 2 * min(open_gaps) + 2:
+        cut = (max(open_gaps) * min(open_gaps)) ** 0.5
     else:
         return bands
     rows = [list(bands[0])]
