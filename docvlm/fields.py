@@ -54,6 +54,17 @@ class FieldSpec:
     def labels(self) -> list[str]:
         return list(dict.fromkeys([self.title, self.name.replace("_", " ")]))
 
+    @property
+    def date_like(self) -> bool:
+        """A date (``format: date``), or a string field named as one ("Date", "due_date";
+        not "Date and time"): its value is the date printed, without the time that
+        receipts print after it."""
+        if self.format == "date":
+            return True
+        words = set(re.findall(r"[a-z]+", " ".join(self.labels).lower().replace("_", " ")))
+        return self.type == "string" and self.format is None and "date" in words and not (
+            words & {"time", "datetime", "timestamp"})
+
 
 def load_schema(schema: Any) -> dict:
     """A JSON Schema dict from a dict, a path to a .json file, a pydantic model class or a
@@ -141,6 +152,10 @@ def coerce(value: Any, spec: FieldSpec) -> tuple[Any, str | None]:
                 except ValueError:
                     continue
         return None, f"not a date: {value!r}"
+    if spec.date_like:  # the date as printed, without a time or words around it
+        m = DATE_RE.search(text)
+        if m:
+            return m.group(1), None
     return text, None
 
 
@@ -246,7 +261,7 @@ def _by_pattern(doc, spec: FieldSpec):
         yield from _checkbox(doc, spec)
         return
     lines = _lines(doc)
-    if spec.format == "date":
+    if spec.date_like:
         for n, ln in lines:
             m = DATE_RE.search(ln.text)
             if m:

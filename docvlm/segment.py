@@ -86,7 +86,9 @@ def clean_line_crop(gray: np.ndarray, rect: Rect, ink: Rect) -> np.ndarray:
     Rules are found in a window one ink height larger on every side: horizontal ink runs at
     least 2.5 ink heights long, vertical runs taller than 1.3 ink heights (no glyph of the
     line is). A neighbour's ink is a component whose middle lies outside the ink box's
-    rows."""
+    rows; a box's side, one as tall as the line and thin that lies wholly left or right of
+    its columns (a tight box's sides are hardly taller than the line: no rule by length;
+    the broken pieces of a receipt's glyphs are shorter and stay)."""
     H, W = gray.shape[:2]
     x0, y0, x1, y1 = rect
     ink_h = max(1, ink[3] - ink[1])
@@ -107,7 +109,11 @@ def clean_line_crop(gray: np.ndarray, rect: Rect, ink: Rect) -> np.ndarray:
     _, labels, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8),
                                                            connectivity=8)
     mid = stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] / 2 + y0
-    stray = (mid < ink[1]) | (mid > ink[3])
+    left, top = stats[:, cv2.CC_STAT_LEFT] + x0, stats[:, cv2.CC_STAT_TOP] + y0
+    right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
+    side = (((right < ink[0]) | (left > ink[2])) & (bottom - top >= 0.8 * ink_h)
+            & (right - left <= 0.3 * ink_h))
+    stray = (mid < ink[1]) | (mid > ink[3]) | side
     stray[0] = False  # background
     erase = rules | stray[labels]
     if not erase.any():

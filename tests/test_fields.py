@@ -59,6 +59,17 @@ def test_coerce(value, kind, fmt, expected):
     assert coerce(value, FieldSpec("f", "F", kind, fmt)) == (expected, None)
 
 
+@pytest.mark.parametrize("name,title,value,expected", [
+    ("date", "Date", "Feb 4, 2020 20:54", "Feb 4, 2020"),  # the time printed after it
+    ("due_date", "Due date", "Due: 19/04/2000 12:35", "19/04/2000"),
+    ("date", "Date", "not given", "not given"),  # no date in it: the text as it is
+    ("date_time", "Date and time", "Feb 4, 2020 20:54", "Feb 4, 2020 20:54"),
+    ("update", "Update", "Feb 4, 2020 20:54", "Feb 4, 2020 20:54")])
+def test_a_string_field_named_as_a_date_keeps_the_date_as_printed(name, title, value,
+                                                                  expected):
+    assert coerce(value, FieldSpec(name, title, "string")) == (expected, None)
+
+
 def test_coerce_refuses_what_it_cannot_type():
     assert coerce("soon", FieldSpec("d", "D", "string", "date"))[0] is None
     assert coerce("n/a", FieldSpec("t", "T", "number"))[1].startswith("no number")

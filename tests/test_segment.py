@@ -351,6 +351,34 @@ def test_clean_line_crop_erases_rules_and_neighbouring_lines_only():
         own.astype(np.uint8))[0]
 
 
+def test_clean_line_crop_erases_a_tight_boxs_sides_beside_the_line():
+    """A form's value box drawn close around its text: its sides are hardly taller than
+    the line's ink (no rule by length), but lie outside the ink box's columns, in the
+    padding, where a training line has only paper."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=200, height=40)
+    page.insert_text((24, 24), "Piper Labs", fontsize=12, fontname="helv")
+    page.draw_rect(pymupdf.Rect(21, 13.5, 100, 28), width=1.0)
+    z = 200 / 72
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(z, z), colorspace=pymupdf.csGRAY)
+    gray = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w).copy()
+    lines = segment.text_lines(gray)
+    assert len(lines) == 1
+    ink = lines[0]
+    rect = segment.pad_rect(ink, gray.shape)
+    raw = gray[rect[1]:rect[3], rect[0]:rect[2]] < 128
+    out = segment.clean_line_crop(gray, rect, ink) < 128
+    left = ink[0] - rect[0]
+    assert raw[:, : left - 1].any()  # the box's left side lies in the padding
+    assert not out[:, : left - 1].any()
+    # the text itself is kept
+    inside = slice(left, ink[2] - rect[0])
+    assert out[:, inside].sum() > 0.9 * (raw[:, inside] & ~segment.remove_rules(
+        raw.astype(np.uint8), 3 * (ink[3] - ink[1]))[1][:, inside].astype(bool)).sum()
+
+
 def test_bold_headings_and_paragraph_breaks_split_blocks():
     """Report section headings (bold, hardly larger than the text: their line boxes are as
     tall) are blocks of their own, labelled as headings; a letter's salutation is not read
