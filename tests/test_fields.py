@@ -12,6 +12,17 @@ from pydantic import BaseModel
 
 from docvlm import errors, extract_fields
 from docvlm.fields import FieldSpec, coerce, load_schema
+from schemas import (
+    Box,
+    Document,
+    Line,
+    Page,
+    PageKind,
+    Region,
+    RegionLabel,
+    Source,
+    SourceFile,
+)
 
 SCHEMA = {"type": "object", "properties": {
     "invoice_number": {"type": "string", "title": "Invoice no"},
@@ -124,6 +135,32 @@ def test_receipt_fields_without_labels_come_from_patterns(tmp_path):
         assert why is None and v["date"] == expected
         assert v["total"] == pytest.approx(float(truth["Total"]))
         assert f["total"]["box"] is not None and f["company"]["page"] == 1
+
+
+def test_a_date_comes_from_the_likeliest_date_shaped_text():
+    """Receipts print times and codes shaped like dates: a first match that is no date
+    ('10.41.00') does not end the search, and a line that says 'date', a four-digit year
+    or slashes beat a dotted code read before it."""
+    from docvlm.fields import fields_from_document
+
+    def doc(*texts):
+        regions = [Region(id=f"r{k}", label=RegionLabel.TEXT, box=Box(
+            page=1, x0=0, y0=10 * k, x1=100, y1=10 * k + 8), text=t, source=Source.VISION,
+            order=k, lines=[Line(text=t, box=Box(page=1, x0=0, y0=10 * k, x1=100,
+                                                 y1=10 * k + 8))])
+            for k, t in enumerate(texts)]
+        page = Page(number=1, width=100, height=100, pixel_width=100, pixel_height=100,
+                    dpi=72, kind=PageKind.IMAGE, mode="vision", regions=regions)
+        return Document(source=SourceFile(name="r.png"), page_count=1, pages=[page])
+
+    schema = {"type": "object", "properties": {
+        "date": {"type": "string", "format": "date", "title": "Date"}}}
+    got = fields_from_document(doc("Time 10.41.00", "31/01/2018 12:01"), schema)
+    assert got["values"]["date"] == "2018-01-31"
+    got = fields_from_document(doc("ME 18.8.22.0", "10/04/2018 18/31"), schema)
+    assert got["values"]["date"] == "2018-04-10"
+    got = fields_from_document(doc("Ref 3.4.19"), schema)  # the only one: taken
+    assert got["values"]["date"] == "2019-04-03"
 
 
 def _form_schema(page) -> dict:
