@@ -20,6 +20,67 @@ def _box_pt(rect: segment.Rect, sx: float, sy: float, page: int) -> Box:
                y1=round(y1 / sy, 2))
 
 
+def _chains(spans: list[tuple[float, float, int]], gap: float) -> list[list[int]]:
+    """Items grouped where their intervals chain together: a new group starts where an
+    interval begins ``gap`` or more past the end of all before it (a negative ``gap``: an
+    overlap that small still parts them)."""
+    groups: list[list[int]] = []
+    end = -float("inf")
+    for a, b, i in sorted(spans):
+        if not groups or a >= end + gap:
+            groups.append([i])
+        else:
+            groups[-1].append(i)
+        end = max(end, b)
+    return groups
+
+
+def reading_order(regions: list[Region]) -> list[Region]:
+    """Regions in reading order, by recursive XY-cut (Nagy & Seth 1984): a page is cut into
+    bands at the horizontal gaps no region crosses, top to bottom; a band into columns at
+    the vertical gutters (half a line wide or more) no region crosses, left to right; and so
+    on within each. Consecutive bands of running text (a region of two lines or more on
+    each) split by the same gutter are one band first, so two columns of paragraphs whose
+    gaps happen to line up are still read column by column. What no cut parts is read top
+    to bottom, left to right on a row."""
+    if len(regions) < 2:
+        return list(regions)
+    boxes = [r.box for r in regions]
+    heights = sorted(ln.box.y1 - ln.box.y0 for r in regions for ln in r.lines) or sorted(
+        b.y1 - b.y0 for b in boxes)
+    lh = max(1.0, heights[len(heights) // 2])
+    tall = [len(r.lines) >= 2 for r in regions]
+
+    def bands(idx: list[int]) -> list[list[int]]:
+        return _chains([(boxes[i].y0, boxes[i].y1, i) for i in idx], -0.15 * lh)
+
+    def columns(idx: list[int]) -> list[list[int]]:
+        return _chains([(boxes[i].x0, boxes[i].x1, i) for i in idx], 0.5 * lh)
+
+    def order(idx: list[int], cut_rows: bool = True) -> list[int]:
+        if len(idx) < 2:
+            return idx
+        if cut_rows:
+            groups: list[tuple[list[int], int]] = []  # (indices, bands merged)
+            for b in bands(idx):
+                if groups:
+                    g, n = groups[-1]
+                    if (any(tall[i] for i in b) and any(tall[i] for i in g)
+                            and len(columns(b)) > 1 and len(columns(g)) > 1
+                            and len(columns(g + b)) > 1):
+                        groups[-1] = (g + b, n + 1)
+                        continue
+                groups.append((b, 1))
+            if len(groups) > 1:
+                return [i for g, n in groups for i in order(g, cut_rows=n == 1)]
+        cols = columns(idx)
+        if len(cols) > 1:
+            return [i for c in cols for i in order(c)]
+        return sorted(idx, key=lambda i: (round(boxes[i].y0 / 4), boxes[i].x0))
+
+    return [regions[i] for i in order(list(range(len(regions))))]
+
+
 def segment_layout(image: np.ndarray, number: int, width: float, height: float
                    ) -> list[Region]:
     """Regions from classical segmentation, geometry only (the parse pass reads their
@@ -131,7 +192,7 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
             box=_box_pt(_union_rect(
                 [segment.typographic(ln) for ln in b.lines]), sx, sy, number),
             source=Source.VISION, lines=[line(ln) for ln in b.lines]))
-    regions.sort(key=lambda r: (round(r.box.y0 / 4), r.box.x0))
+    regions = reading_order(regions)
     for k, r in enumerate(regions):
         r.id, r.order = f"p{number}-r{k}", k
     return regions
@@ -388,7 +449,7 @@ def structure(regions: list[Region], number: int, width: float, height: float
                                  confidence=ln.confidence, source=src[id(ln)])
     out = _label_blocks(out, med)
     _label(out, med, width, height)
-    out.sort(key=lambda r: (round(r.box.y0 / 4), r.box.x0))
+    out = reading_order(out)
     for k, r in enumerate(out):
         r.id, r.order = f"p{number}-r{k}", k
     return out

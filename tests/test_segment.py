@@ -519,3 +519,55 @@ def test_a_header_above_the_first_rule_and_a_body_without_its_bottom_rule():
 def test_a_paragraph_between_two_rules_or_a_framed_box_is_no_such_table():
     assert _open(_booktabs(paragraph=True)) == []
     assert _open(_booktabs(sides=True)) == []  # vertical rules: a ruled grid's business
+
+
+def test_two_columns_of_paragraphs_are_read_column_by_column():
+    """A scanned article page: a title across both columns, then three paragraphs in each
+    column whose gaps line up (no horizontal cut may interleave them), then a footnote
+    across the page. Regions come left column first, then the right, title first and
+    footnote last."""
+    import pymupdf
+
+    words = ("the committee reviewed every account held by the branch and found the "
+             "figures sound though late").split()
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((60, 70), "Annual review of the branch", fontsize=18, fontname="hebo")
+    for col, x in enumerate((60, 320)):
+        for p in range(3):
+            y = 120 + 110 * p
+            for k in range(4):
+                line = " ".join(words[(3 * k + p + col) % 8:][:5])
+                page.insert_text((x, y + 14 * k), line, fontsize=10, fontname="helv")
+    page.insert_text((60, 520), "Figures in thousands of pounds.", fontsize=9,
+                     fontname="helv")
+    pix = page.get_pixmap(dpi=150, colorspace=pymupdf.csGRAY)
+    gray = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w).copy()
+    regions = segment_layout(gray, 1, 595, 842)
+    paras = [r for r in regions if len(r.lines) >= 3]
+    assert len(paras) == 6
+    xs = [r.box.x0 for r in paras]
+    assert all(x < 300 for x in xs[:3]) and all(x > 300 for x in xs[3:])
+    assert [r.box.y0 for r in paras[:3]] == sorted(r.box.y0 for r in paras[:3])
+    assert regions[0].box.y0 < 80 and regions[-1].box.y0 > 500
+    assert [r.order for r in regions] == list(range(len(regions)))
+
+
+def test_rows_of_form_fields_are_read_row_by_row():
+    """One-line fields in two columns, a row apart: read across each row (a form), not
+    down each column; two columns of running text side by side are read column by column."""
+    from docvlm.regions import reading_order
+    from schemas import Box, Line, Region, Source
+
+    def region(x0, y0, n_lines=1):
+        box = Box(page=1, x0=x0, y0=y0, x1=x0 + 200, y1=y0 + 12 * n_lines)
+        lines = [Line(text="x", box=Box(page=1, x0=x0, y0=y0 + 12 * k, x1=x0 + 200,
+                                        y1=y0 + 12 * k + 10)) for k in range(n_lines)]
+        return Region(id="", label=RegionLabel.TEXT, box=box, source=Source.VISION,
+                      lines=lines)
+
+    fields = [region(x, 100 + 20 * k) for k in range(3) for x in (50, 300)]
+    assert reading_order(list(reversed(fields))) == fields
+    paras = [region(x, 100 + 60 * k, 4) for x in (50, 300) for k in range(3)]
+    shuffled = [paras[i] for i in (3, 0, 4, 1, 5, 2)]
+    assert reading_order(shuffled) == paras
