@@ -3,8 +3,10 @@
 Each step reports what it found and whether it changed the image; born-digital pages skip
 all of it (their geometry must stay aligned with the text layer). No OCR engine is used:
 
-- orientation (0/90/180/270): text lines make the projection profile across them spiky and
-  the one along them flat, which separates 0/180 from 90/270; Latin script has more ink above
+- orientation (0/90/180/270): a letter's nearest neighbour is the next letter of its word,
+  beside it (the docstrum's nearest-neighbour directions, O'Gorman 1993), which separates
+  0/180 from 90/270 (on pages with too few letters, text lines make the projection profile
+  across them spiky and the one along them flat); Latin script has more ink above
   its x-height band (ascenders, capitals) than below it (descenders), which separates 0 from
   180. Pages where that asymmetry is weak (all caps, digits) are left as they are.
 - skew (within +-10 degrees): the angle that makes the row profile of ink pixels sharpest
@@ -142,9 +144,41 @@ def _spikiness(p: np.ndarray) -> float:
     return float(p.std() / (p.mean() + 1e-9))
 
 
+def _neighbour_directions(ink: np.ndarray, max_glyphs: int = 3000) -> tuple[int, int]:
+    """How many character-sized components have their nearest neighbour beside them, and
+    how many above or below (within 26.6 degrees of the axis): the nearest-neighbour
+    directions of the docstrum (O'Gorman 1993). Letters sit closer to the next letter of
+    their word than to the line above, whatever the font; monospaced receipts, whose
+    letters line up in columns too, included."""
+    _, _, st, cen = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    size = np.maximum(st[1:, cv2.CC_STAT_HEIGHT], st[1:, cv2.CC_STAT_WIDTH])
+    ok = (size >= 4) & (size < 60)
+    if ok.sum() < 20:
+        return 0, 0
+    g = float(np.median(size[ok]))
+    c = cen[1:][ok & (size >= 0.5 * g) & (size <= 2 * g)]
+    if len(c) > max_glyphs:
+        c = c[np.random.default_rng(0).choice(len(c), max_glyphs, replace=False)]
+    beside = above = 0
+    for s in range(0, len(c), 500):
+        d = c[s : s + 500, None, :] - c[None, :, :]
+        dist = (d**2).sum(-1)
+        dist[np.arange(len(dist)), np.arange(s, s + len(dist))] = np.inf
+        v = np.abs(d[np.arange(len(dist)), dist.argmin(1)])
+        beside += int((v[:, 0] > 2 * v[:, 1]).sum())
+        above += int((v[:, 1] > 2 * v[:, 0]).sum())
+    return beside, above
+
+
 def lines_are_horizontal(gray: np.ndarray) -> bool:
-    """True when the text lines run left-right (page at 0 or 180), False for 90/270."""
+    """True when the text lines run left-right (page at 0 or 180), False for 90/270: the
+    letters' nearest neighbours lie beside them, unless clearly more lie above or below
+    (a quarter-turned page). With too few letters to tell, the profile across the lines
+    spikier than the one along them."""
     ink, _ = _ink_mask(_gray(gray), 1600)
+    beside, above = _neighbour_directions(ink)
+    if beside + above >= 20:
+        return above <= 1.25 * beside
     ys, xs = np.nonzero(ink)
     if len(ys) < 200:
         return True

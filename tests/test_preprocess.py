@@ -7,6 +7,7 @@ from docvlm.preprocess import (
     denoise,
     detect_orientation,
     estimate_skew,
+    lines_are_horizontal,
     normalize_contrast,
     preprocess_scan,
     rotate_quarter,
@@ -158,3 +159,27 @@ def test_a_tiny_skew_on_a_small_image_is_left_alone():
                       interpolation=cv2.INTER_CUBIC)
     res = preprocess_scan(_rotate_ccw(wide, 0.4))
     assert next(s for s in res.steps if s.name == "deskew").applied
+
+
+def test_a_receipt_photographed_on_a_dark_table_is_not_turned():
+    """A narrow monospaced receipt between two dark margins (the table it lies on): the
+    margins make the column profile spikier than the row profile, which took the page for
+    a quarter-turned one; the letters' nearest neighbours still lie beside them."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=230, height=600)
+    rows = ["MR. D.I.Y. (M) SDN BHD", "LOT 1851-A & 1851-B", "-" * 36]
+    for k in range(8):
+        rows += [f"ITEM {k}0{k} RACKET 108#      *S", f"9021{k}85  1 X 13.50   13.50"]
+    rows += ["-" * 36, "TOTAL INCL. GST@6%   RM 34.40", "CASH                 RM 50.40"]
+    for i, t in enumerate(rows):
+        page.insert_text((12, 30 + 12 * i), t, fontsize=9, fontname="cour")
+    pix = page.get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+    receipt = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w)
+    photo = np.full((pix.h, pix.w + 300), 30, np.uint8)
+    photo[:, 150 : 150 + pix.w] = receipt
+    assert lines_are_horizontal(photo)
+    assert not lines_are_horizontal(rotate_quarter(photo, 90))
+    assert preprocess_scan(photo).rotation == 0
+    assert detect_orientation(rotate_quarter(photo, 90))[0] == 270
