@@ -167,6 +167,7 @@ class Found:
     page: int | None = None
     box: Box | None = None
     text: str | None = None
+    label: str | None = None  # the line that holds the label it was found by
 
 
 def _acroform(path: Path, password: str | None) -> dict[str, Found]:
@@ -215,10 +216,39 @@ def _from_layout(doc, spec: FieldSpec) -> tuple[list[Found], list[Found]]:
     return [c for sim, c in hits if sim == 1.0], [c for sim, c in hits if sim < 1.0]
 
 
+# an amount alone (a currency before or after it): what a number field's label is followed by
+AMOUNT = re.compile(r"(?:[A-Z]{1,3}\.?|[$€£¥])?\s*-?\d[\d,. ]*(?:\s*[A-Z]{1,3})?", re.I)
+TRAILING_AMOUNT = re.compile(r"(?:^|\s)((?:[A-Z]{1,3}\.?|[$€£¥])?\s*-?\d[\d,.]*\d)\s*$", re.I)
+# words that make a 'total' line a part of the total, not the total: "Total excl. VAT",
+# "Total GST", "Sub total", "Total qty", "Total discount"
+PART_OF_TOTAL = re.compile(r"\b(excl\w*|exc|sub|gst|vat|tax|qty|quantity|items?|discount|"
+                           r"saving|savings|rounding|round|paid|tendered|change)\b", re.I)
+
+
+def _label_rest(rest: str, spec: FieldSpec) -> str | None:
+    """What follows a label on its line, as the field's value: for a number field only an
+    amount (the label's own words, "Total INCL. GST@6%", are no value; an amount at the end
+    of them is: "Total Sales (Excl GST) 96.00")."""
+    if not rest or spec.type not in ("number", "integer") or AMOUNT.fullmatch(rest):
+        return rest or None
+    m = TRAILING_AMOUNT.search(rest)
+    return m.group(1) if m else None
+
+
 def _from_text_layer(doc, spec: FieldSpec):
     """Candidates from lines that start with the field's label: the rest of the line, the
     nearest text to its right on the same baseline (values set in their own column), and the
-    next line (labels above their values)."""
+    next line (labels above their values). For a number field, labels whose words say the
+    line holds a part of the total (tax, subtotal, quantity, rounding) come last, unless
+    they say it is included ("Total incl. GST")."""
+    found = list(_label_candidates(doc, spec))
+    if spec.type in ("number", "integer"):
+        found.sort(key=lambda f: bool(PART_OF_TOTAL.search(f.label or "")) and not re.search(
+            r"\bincl", f.label or "", re.I))
+    yield from found
+
+
+def _label_candidates(doc, spec: FieldSpec):
     for page in doc.pages:
         lines = [ln for r in page.regions for ln in r.lines]
         for i, ln in enumerate(lines):
@@ -226,17 +256,20 @@ def _from_text_layer(doc, spec: FieldSpec):
                 rest = _after_label(label, ln.text)
                 if rest is None:
                     continue
-                if rest:
-                    yield Found(rest, 0.9, "text-layer", page.number, ln.box, ln.text)
+                value = _label_rest(rest, spec)
+                if value:
+                    yield Found(value, 0.9, "text-layer", page.number, ln.box, ln.text, ln.text)
                 cy = (ln.box.y0 + ln.box.y1) / 2
                 right = [o for o in lines if o is not ln and o.box.x0 >= ln.box.x1 - 1
                          and o.box.y0 <= cy <= o.box.y1]
                 if right:
                     o = min(right, key=lambda o: o.box.x0)
-                    yield Found(o.text.strip(), 0.85, "text-layer", page.number, o.box, o.text)
+                    yield Found(o.text.strip(), 0.85, "text-layer", page.number, o.box, o.text,
+                                ln.text)
                 if i + 1 < len(lines):
                     o = lines[i + 1]
-                    yield Found(o.text.strip(), 0.7, "text-layer", page.number, o.box, o.text)
+                    yield Found(o.text.strip(), 0.7, "text-layer", page.number, o.box, o.text,
+                                ln.text)
 
 
 ISSUER = {"company", "merchant", "vendor", "seller", "store", "shop", "issuer", "supplier"}

@@ -163,6 +163,39 @@ def test_a_date_comes_from_the_likeliest_date_shaped_text():
     assert got["values"]["date"] == "2019-04-03"
 
 
+def _lines_doc(*rows):
+    """A read page whose rows hold one or more lines: (text, x0) each."""
+    regions = []
+    for k, row in enumerate(rows):
+        for j, (t, x0) in enumerate(row):
+            box = Box(page=1, x0=x0, y0=10 * k, x1=x0 + 5 * len(t), y1=10 * k + 8)
+            regions.append(Region(id=f"r{k}-{j}", label=RegionLabel.TEXT, box=box, text=t,
+                                  source=Source.VISION, order=len(regions),
+                                  lines=[Line(text=t, box=box)]))
+    page = Page(number=1, width=300, height=300, pixel_width=300, pixel_height=300, dpi=72,
+                kind=PageKind.IMAGE, mode="vision", regions=regions)
+    return Document(source=SourceFile(name="r.png"), page_count=1, pages=[page])
+
+
+def test_a_total_is_the_amount_of_the_total_line_not_of_its_parts():
+    """Receipts print several lines that start with 'Total': the field is the one that is
+    not a part of it (tax, excluding tax, quantity), and a label's own words ('INCL.
+    GST@6%') are no amount: the amount beside them is."""
+    from docvlm.fields import fields_from_document
+
+    schema = {"type": "object", "properties": {"total": {"type": "number", "title": "Total"}}}
+
+    def total(*rows):
+        return fields_from_document(_lines_doc(*rows), schema)["values"]["total"]
+
+    assert total([("Total Sales (Excluding GST)", 0), ("96.00", 200)],
+                 [("Total GST", 0), ("5.76", 200)],
+                 [("TOTAL INCL. GST@6%", 0), ("RM 101.76", 200)]) == pytest.approx(101.76)
+    assert total([("Total Qty: 3", 0)], [("Total: RM 34.40", 0)]) == pytest.approx(34.40)
+    assert total([("TOTAL INCL. GST@6% RM 12.50", 0)]) == pytest.approx(12.50)
+    assert total([("Total", 0), ("7.00", 200)]) == pytest.approx(7.0)
+
+
 def _form_schema(page) -> dict:
     props = {}
     for kv in page.kv:
