@@ -327,7 +327,8 @@ def _by_pattern(doc, spec: FieldSpec):
 def _dates(lines):
     """Every date-shaped string of the text, in reading order, each a candidate (the first
     may be no date: a time '10.41.00', a code '18.8.22'): more likely on a line that says
-    'date', or with a four-digit year, or written with '/' or '-'."""
+    'date', with a four-digit year, and written with '/', '-' or a month's name (each
+    counts)."""
     for n, ln in lines:
         said = re.search(r"\bdate", ln.text, re.I) is not None
         for m in DATE_RE.finditer(ln.text):
