@@ -144,14 +144,7 @@ def test_a_date_comes_from_the_likeliest_date_shaped_text():
     from docvlm.fields import fields_from_document
 
     def doc(*texts):
-        regions = [Region(id=f"r{k}", label=RegionLabel.TEXT, box=Box(
-            page=1, x0=0, y0=10 * k, x1=100, y1=10 * k + 8), text=t, source=Source.VISION,
-            order=k, lines=[Line(text=t, box=Box(page=1, x0=0, y0=10 * k, x1=100,
-                                                 y1=10 * k + 8))])
-            for k, t in enumerate(texts)]
-        page = Page(number=1, width=100, height=100, pixel_width=100, pixel_height=100,
-                    dpi=72, kind=PageKind.IMAGE, mode="vision", regions=regions)
-        return Document(source=SourceFile(name="r.png"), page_count=1, pages=[page])
+        return _lines_doc(*([(t, 0)] for t in texts))
 
     schema = {"type": "object", "properties": {
         "date": {"type": "string", "format": "date", "title": "Date"}}}
