@@ -102,12 +102,44 @@ def _date(m: re.Match) -> str:
     return f"{d}{sep}{mo}{sep}{y}"
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+MONTH_WORDS = frozenset(_MONTHS) | {m[:3] for m in _MONTHS} | {"sept"}
+# digits a reading head gives for the letters they look like
+_LOOKS_LIKE = {"0": "o", "1": "li", "5": "s", "9": "g"}
+# a word of letters with a digit or two in it, beside a number: a month name misread
+MIXED_WORD = re.compile(r"\b(?=[A-Za-z0-9]{3,9}\b)(?=[^\W\d_]*\d)(?=\d*[A-Za-z]\d*[A-Za-z])"
+                        r"[A-Za-z0-9]{3,9}\b")
+
+
+def _month(text: str, m: re.Match) -> str:
+    """The month name a word of letters and lookalike digits stands for beside a number
+    ('6 Apri1 1996', '0ct 12'), else the word as it is."""
+    word = m[0]
+    before, after = text[: m.start()], text[m.end() :]
+    if not (re.search(r"\d[,.]? ?$", before) or re.match(r"[,.]? ?\d", after)):
+        return word
+    options = [""]
+    for c in word.lower():
+        options = [o + x for o in options for x in _LOOKS_LIKE.get(c, c)]
+    name = next((o for o in options if o in MONTH_WORDS), None)
+    if name is None:
+        return word
+    letters = [c for c in word if c.isalpha()]
+    if all(c.isupper() for c in letters):
+        return name.upper()
+    out = "".join(w if w.isalpha() else n for w, n in zip(word, name))
+    return out[0].upper() + out[1:] if word[0].isdigit() else out
+
+
 def repair_numbers(g):
     """A reading with '5.053.20' written '5,053.20' (the comma and the point differ by a
-    few pixels at the foot of the line; the grouping says which one each is), and a date
-    read with a point for one of its slashes or dashes written with the other."""
+    few pixels at the foot of the line; the grouping says which one each is), a date
+    read with a point for one of its slashes or dashes written with the other, and a month
+    name beside a number with a digit for a letter it looks like ('Apri1' -> 'April')."""
     text = AMOUNT_POINTS.sub(lambda m: m[1] + m[2].replace(".", ",") + "." + m[3], g.text)
     text = DATE_LIKE.sub(_date, text)
+    text = MIXED_WORD.sub(lambda m: _month(text, m), text)
     if text == g.text:
         return g
     return Generated(list(text.encode()), text, g.token_confidence, plain=True, score=g.score)

@@ -241,7 +241,7 @@ def test_consensus_keeps_the_reading_the_others_agree_with():
     assert fixed.text == "Newsletter" and fixed.token_ids == list(b"Newsletter")
 
 
-def test_amounts_with_points_for_thousands_separators_are_repaired():
+def test_amounts_with_points_for_thousands_separators_and_months_are_repaired():
     from docvlm.model.vlm import Generated
     from docvlm.passes import repair_numbers
 
@@ -254,8 +254,14 @@ def test_amounts_with_points_for_thousands_separators_are_repaired():
     assert fixed("Total: 1.234.567.89 EUR") == "Total: 1,234,567.89 EUR"
     assert fixed("Date: 15/11.1997 16:44") == "Date: 15/11/1997 16:44"
     assert fixed("05.01-17") == "05-01-17"
+    # a month name beside a number, a digit read for a letter it looks like
+    assert fixed("Date: 6 Apri1 1996 12:10") == "Date: 6 April 1996 12:10"
+    assert fixed("0ct 12, 2005") == "Oct 12, 2005"
+    assert fixed("15 AUGU5T 2019") == "15 AUGUST 2019"
+    assert fixed("12 5ept 2020") == "12 Sept 2020"
     for kept in ("5.053,20", "Version 1.2.3", "12.05.2024", "v2.053.20.1", "ID 15.053.201",
-                 "3.50", "1,234.50", "15/11/1997", "1/2.5 cups", "2.5/10"):
+                 "3.50", "1,234.50", "15/11/1997", "1/2.5 cups", "2.5/10",
+                 "Code 0ct", "A1B 2C3", "Room 1A1 5", "mp3 5", "DEC0 2020"):
         assert fixed(kept) == kept
 
 
