@@ -6,9 +6,10 @@ The training split draws more variety than the held-out split, which stays as it
 figures compare across versions: the system font families (condensed, narrow, book faces,
 italics), upper-case and receipt-like text, letter spacing, low-resolution scans, and print
 styles no font gives: stretched or squeezed type, heavier or lighter strokes (ink bleed,
-worn ribbons), dot-matrix dots and hard black-and-white thresholds (fax, thermal). A
-quarter of the training lines are receipt lines: till-receipt text, often monospaced, with
-strokes broken by a print head's dead rows and columns, or faint grey ink on grey paper."""
+worn ribbons), dot-matrix dots, bitmap fonts (square pixel steps) and hard black-and-white
+thresholds (fax, thermal). A quarter of the training lines are receipt lines: till-receipt
+text, often monospaced, with strokes broken by a print head's dead rows and columns, or
+faint grey ink on grey paper."""
 
 from __future__ import annotations
 
@@ -22,7 +23,17 @@ import pymupdf
 from docvlm.crops import median_glyph_height
 from docvlm.synth import fonts
 from docvlm.synth.degrade import degrade
-from docvlm.synth.text import ITEMS, amount, line_of_text, word
+from docvlm.synth.text import (
+    CITIES,
+    ITEMS,
+    amount,
+    code,
+    date,
+    line_of_text,
+    postcode,
+    street,
+    word,
+)
 
 MAX_CHARS = 64
 
@@ -52,9 +63,25 @@ RECEIPT_WORDS = (
 ).split()
 
 
+RECEIPT_UNITS = ["RM", "$", "USD", "EUR", "MYR", "SGD", "GBP", "%", "S", "PCS"]
+RECEIPT_FOOTERS = (
+    "THANK YOU|PLEASE COME AGAIN|THANK YOU. PLEASE COME AGAIN|GOODS SOLD ARE NOT RETURNABLE|"
+    "KEEP THIS RECEIPT|EXCHANGE WITHIN 7 DAYS|PRICES INCLUSIVE OF TAX|HAVE A NICE DAY|"
+    "SERVED BY|CUSTOMER COPY|TAX INVOICE|CASH BILL|OFFICIAL RECEIPT|SIMPLIFIED TAX INVOICE"
+).split("|")
+
+
+def _clock(r: random.Random) -> str:
+    h, m, sec = r.randint(0, 23), r.randint(0, 59), r.randint(0, 59)
+    if r.random() < 0.4:
+        return f"{(h % 12) or 12}:{m:02d}:{sec:02d} {'AM' if h < 12 else 'PM'}"
+    return f"{h:02d}:{m:02d}" + (f":{sec:02d}" if r.random() < 0.5 else "")
+
+
 def receipt_line(r: random.Random) -> str:
-    """A line as till receipts print them: item, quantity, prices, totals, codes."""
-    k = r.randrange(5)
+    """A line as till receipts print them: item, quantity, prices, totals, codes, dates and
+    times, registration numbers, shop addresses, footers."""
+    k = r.randrange(10)
     if k == 0:
         return f"{r.choice(ITEMS)} {r.randint(1, 12)} {amount(r, 0.5, 80)} {amount(r, 0.5, 400)}"
     if k == 1:
@@ -64,6 +91,33 @@ def receipt_line(r: random.Random) -> str:
         return " ".join(r.choice(RECEIPT_WORDS + [word(r)]) for _ in range(r.randint(2, 5)))
     if k == 3:
         return f"{r.choice(RECEIPT_WORDS)} : {r.randint(0, 99999):0{r.randint(3, 8)}d}"
+    if k == 4:  # article number and description; quantity, unit price to 3 places, total
+        if r.random() < 0.5:
+            return f"{r.randint(10 ** 12, 10 ** 13 - 1)} {r.choice(ITEMS)}"
+        q = r.randint(1, 9)
+        return f"{q} {r.choice(['PC', 'PCS', 'UNIT', 'X', '*'])} {r.choice(['*', 'X', '@', ''])} " \
+               f"{r.uniform(0.1, 99):.{r.choice([2, 3])}f} {amount(r, 0, 5)} {amount(r, 0.1, 500)}"
+    if k == 5:  # a date and a time, a till and a slip number
+        return f"{r.choice(['DATE', 'DATE:', 'DT', ''])} {date(r)} {_clock(r)} " \
+               f"{r.choice(['', code(r), f'#{r.randint(1, 99999)}'])}".strip()
+    if k == 6:  # registration and tax numbers
+        return r.choice([f"GST ID NO: {r.randint(0, 10 ** 12 - 1):012d}",
+                         f"CO. REG NO. ({r.randint(1000, 999999)}-{r.choice('ADHKMPTUVWX')})",
+                         f"({r.choice(['GST', 'SST', 'VAT', 'TAX'])} REG NO: {code(r)})",
+                         f"{r.choice(RECEIPT_WORDS)} NO.[{r.randint(0, 10 ** 8 - 1):08d}]",
+                         f"INVOICE NO: {r.randint(1, 99999)}/{r.randint(1, 999)}/{code(r)}"])
+    if k == 7:  # a shop's address in capitals, with unit, lot or level numbers
+        unit = r.choice(["NO.", "LOT", "UNIT", "LEVEL", "BLOCK", "G.", "NO ", "SHOP "])
+        a, b = street(r).upper(), f"{postcode(r)} {r.choice(CITIES).upper()}"
+        return r.choice([f"{unit}{r.randint(1, 999)}, {a},", f"{unit} {r.randint(1, 99)}-"
+                         f"{r.choice('ABCDG')}, {a}", f"{b}, {r.choice(CITIES).upper()}.", b])
+    if k == 8:  # a label with its unit in brackets, a count
+        lab = r.choice(["QTY", "ITEM", "TAX", "AMOUNT", "PRICE", "TOTAL", "DISC", "CHANGE"])
+        return r.choice([f"{lab}({r.choice(RECEIPT_UNITS)})", f"{lab}(S) : {r.randint(1, 40)}",
+                         f"{r.choice('SZTER')} = {r.choice([0, 5, 6, 7, 8, 10, 20])}%",
+                         f"{lab} {r.choice(RECEIPT_UNITS)} {amount(r, 0.1, 99)}"])
+    if r.random() < 0.5:
+        return r.choice(RECEIPT_FOOTERS)
     return f"{r.randint(1, 9)} x {r.choice(ITEMS)} @ {amount(r, 0.5, 60)}"
 
 
@@ -140,6 +194,9 @@ def _print_style(img: np.ndarray, r: random.Random, receipt: bool = False
     if r.random() < (0.12 if receipt else 0.06):
         img = dot_matrix(img, r, g)
         steps.append("dots")
+    elif r.random() < (0.15 if receipt else 0.05):
+        img = bitmap_font(img, r, g)
+        steps.append("bitmap")
     elif r.random() < 0.1:
         t = r.uniform(110, 190)
         img = np.where(img < t, 0, 255).astype(np.uint8)
@@ -167,6 +224,20 @@ def broken_strokes(img: np.ndarray, r: random.Random, glyph: float) -> np.ndarra
             sl = (slice(a, a + gap), slice(None)) if axis == 0 else (slice(None), slice(a, a + gap))
             out[sl] = 255 - (255 - out[sl].astype(np.float32)) * lift
     return out
+
+
+def bitmap_font(img: np.ndarray, r: random.Random, glyph: float) -> np.ndarray:
+    """Redraw the line as a bitmap font prints it (till printers, old terminals, faxed
+    screen text): the glyphs drawn on a coarse grid of 8 to 12 pixels per glyph height, black
+    or white, and enlarged by whole pixels, so every stroke is a staircase of square steps."""
+    cell = glyph / r.uniform(8, 12)
+    if cell < 1.5:  # already as coarse as a bitmap font
+        return img
+    h, w = img.shape
+    hs, ws = max(1, round(h / cell)), max(1, round(w / cell))
+    small = cv2.resize(img, (ws, hs), interpolation=cv2.INTER_AREA)
+    small = np.where(small < r.uniform(140, 190), 0, 255).astype(np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
 def dot_matrix(img: np.ndarray, r: random.Random, glyph: float) -> np.ndarray:
