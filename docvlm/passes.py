@@ -47,7 +47,7 @@ from docvlm.regions import (  # noqa: F401  (re-exported: the pipeline's page st
     structure,
     usable_text_layer,
 )
-from schemas import Box, Line, Region, RegionLabel, TableCell
+from schemas import Box, Line, Region, RegionLabel
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +236,7 @@ class PageReader:
             crop = image[y0:y1, x0:x1]
             frac = (x0 / w, y0 / h, x1 / w, y1 / h)
             if r.label == RegionLabel.TABLE and r.table is not None and r.table.cells:
+                r.lines = []  # the lines read in its cells, with their boxes
                 for cell in r.table.cells:  # a ruled grid: read each cell's lines
                     cb = cell.box
                     cx0, cy0 = int(cb.x0 * sx) + 2, int(cb.y0 * sy) + 2
@@ -245,9 +246,11 @@ class PageReader:
                     for b in self._find_lines(image[cy0:cy1, cx0:cx1], cx0, cy0, sx, sy,
                                               cb.page):
                         samples.append(self._line_crop(image, b, sx, sy))
-                        targets.append((r, cell))
+                        targets.append((r, (cell, Line(text="", box=b,
+                                                       confidence=r.confidence))))
                 continue
             if r.label == RegionLabel.TABLE:
+                r.lines = []  # read whole by the model: its cells are its text
                 crop = normalize_text_scale(crop, table_scale_target(self.model.cfg.tiling.line_px))
                 samples.append(Sample(prepare_image(crop, self.model.cfg, "native", frac),
                                       "<task_table>"))
@@ -266,8 +269,12 @@ class PageReader:
         by_line: dict[str, Region] = {}
         by_cell: dict[str, Region] = {}
         for (r, line), g in zip(targets, self._read(samples, targets)):
-            if isinstance(line, TableCell):
-                line.text = " ".join(t for t in (line.text, self._plain(g)) if t)
+            if isinstance(line, tuple):  # a table cell's line
+                cell, line = line
+                line.text = self._plain(g)
+                line.confidence = round(min(line.confidence, g.confidence), 4)
+                cell.text = " ".join(t for t in (cell.text, line.text) if t)
+                r.lines.append(line)
                 r.confidence = round(min(r.confidence, g.confidence), 4)
                 by_cell[r.id] = r
                 continue

@@ -49,7 +49,7 @@ def reading_order(regions: list[Region]) -> list[Region]:
     heights = sorted(ln.box.y1 - ln.box.y0 for r in regions for ln in r.lines) or sorted(
         b.y1 - b.y0 for b in boxes)
     lh = max(1.0, heights[len(heights) // 2])
-    tall = [len(r.lines) >= 2 for r in regions]
+    tall = [len(r.lines) >= 2 and r.label != RegionLabel.TABLE for r in regions]
 
     def bands(idx: list[int]) -> list[list[int]]:
         return _chains([(boxes[i].y0, boxes[i].y1, i) for i in idx], -0.15 * lh)
@@ -98,24 +98,27 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
     regions: list[Region] = []
     tables = segment.ruled_tables(image, ink=ink)
 
-    def in_table(r: segment.Rect) -> bool:
-        cx, cy = (r[0] + r[2]) / 2, (r[1] + r[3]) / 2
-        return any(t.box[0] <= cx <= t.box[2] and t.box[1] <= cy <= t.box[3] for t in tables)
+    def line(rect: segment.Rect) -> Line:
+        return Line(text="", box=_box_pt(segment.typographic(rect), sx, sy, number))
 
-    def table_region(t: segment.RuledTable) -> Region:
+    def in_table(r: segment.Rect) -> bool:
+        return any(_centre_in(r, t.box) for t in tables)
+
+    def table_region(t: segment.RuledTable, among: list[segment.Rect]) -> Region:
+        """A table and, as its lines, the text lines of ``among`` inside it (the boxes of
+        what its cells hold, as born-digital tables carry their text layer's lines)."""
         box = _box_pt(t.box, sx, sy, number)
+        inside = [ln for ln in among if _centre_in(ln, t.box)]
         cells = [TableCell(row=c.row, col=c.col, row_span=c.row_span, col_span=c.col_span,
                            column_header=c.row == 0, box=_box_pt(c.box, sx, sy, number))
                  for c in t.cells]
         return Region(id="", label=RegionLabel.TABLE, box=box, source=Source.VISION,
+                      lines=[line(ln) for ln in segment.sort_lines(inside)],
                       table=Table(n_rows=t.n_rows, n_cols=t.n_cols, cells=cells, box=box))
 
-    regions.extend(table_region(t) for t in tables)
+    regions.extend(table_region(t, lines) for t in tables)
     lines = [ln for ln in lines if not in_table(ln)]
     boxes = [b for b in boxes if not in_table(b)]
-
-    def line(rect: segment.Rect) -> Line:
-        return Line(text="", box=_box_pt(segment.typographic(rect), sx, sy, number))
 
     def key_value(key: segment.Rect, values: list[segment.Rect], value_rect: segment.Rect
                   ) -> Region:
@@ -166,11 +169,11 @@ def segment_layout(image: np.ndarray, number: int, width: float, height: float
     # side would otherwise line up like a four-column table
     for t in segment.open_tables(ink, [ln for ln in lines if ln not in taken],
                                  exclude=[t.box for t in tables]):
-        regions.append(table_region(t))
+        regions.append(table_region(t, [ln for ln in lines if ln not in taken]))
         tables.append(t)
         taken.update(ln for ln in lines if ln not in taken and in_table(ln))
     for t in segment.aligned_tables([ln for ln in lines if ln not in taken]):
-        regions.append(table_region(t))
+        regions.append(table_region(t, [ln for ln in lines if ln not in taken]))
         tables.append(t)
         taken.update(ln for ln in lines if ln not in taken and in_table(ln))
     for group, listed in _pair_rows([ln for ln in lines if ln not in taken]):
@@ -281,6 +284,11 @@ def _labelled(group: list[tuple[segment.Rect, segment.Rect]], lh: float, right: 
 def _union_rect(rects: list[segment.Rect]) -> segment.Rect:
     return (min(r[0] for r in rects), min(r[1] for r in rects), max(r[2] for r in rects),
             max(r[3] for r in rects))
+
+
+def _centre_in(r: segment.Rect, box: segment.Rect) -> bool:
+    cx, cy = (r[0] + r[2]) / 2, (r[1] + r[3]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
 
 
 def _rows_meet(a: segment.Rect, b: segment.Rect) -> bool:

@@ -156,6 +156,13 @@ def test_ruled_table_on_a_scan_becomes_a_table_region_read_cell_by_cell(tmp_path
     assert (t.n_rows, t.n_cols, len(t.cells)) == (truth.n_rows, truth.n_cols, len(truth.cells))
     assert all(c.box is not None and tables[0].box.x0 - 1 <= c.box.x0 for c in t.cells)
     assert tables[0].text == t.to_markdown() and tables[0].text.count("\n") == t.n_rows
+    # its lines are the lines read in its cells, each inside the cell whose text holds it
+    lines = tables[0].lines
+    assert len(lines) >= sum(1 for c in t.cells if c.text.strip())
+    for ln in lines:
+        cx, cy = (ln.box.x0 + ln.box.x1) / 2, (ln.box.y0 + ln.box.y1) / 2
+        cell = next(c for c in t.cells if c.box.x0 <= cx <= c.box.x1 and c.box.y0 <= cy <= c.box.y1)
+        assert ln.text in cell.text
 
 
 def test_lines_read_with_the_reading_head_when_the_model_says_so(tmp_path):
