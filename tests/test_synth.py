@@ -10,6 +10,7 @@ from docvlm.synth import fonts
 from docvlm.synth.degrade import degrade
 from docvlm.synth.lines import (
     CHARSET,
+    bitmap_font,
     broken_strokes,
     dot_matrix,
     line_text,
@@ -96,7 +97,14 @@ def test_receipt_lines_are_upper_case_till_text_in_receipt_print_styles():
     assert sum(c.family in {f.name for f in fonts.families("train", True) if f.mono}
                for c in lines) > 0.5 * len(lines)
     steps = {s for c in lines for s in c.degradations}
-    assert {"broken", "faint", "dots"} <= steps
+    assert {"broken", "faint", "dots", "bitmap"} <= steps
+    # the till's line kinds: article numbers, clock times, registration numbers, footers
+    import re
+
+    texts = [c.text for c in lines]
+    assert any(re.search(r"\b\d{13}\b", t) for t in texts)
+    assert any(re.search(r"\b\d{1,2}:\d{2}(:\d{2})?\b", t) for t in texts)
+    assert any(re.search(r"\(\d+-[A-Z]\)|NO: \d{12}", t) for t in texts)
     for c in lines:  # glyph_px is the clean render's, whatever the print style made of it
         assert c.glyph_px is None or c.glyph_px >= 3
     # the held-out split ignores the flag: it draws what it always drew
@@ -112,6 +120,23 @@ def test_broken_strokes_blank_thin_bands_across_the_ink():
     rows = (out[10:50, 20:280] < 128).mean(axis=1)
     assert (rows == 1).sum() >= 20 and (rows < 1).sum() >= 4  # most rows whole, some broken
     assert out[:10].min() == 255  # paper stays paper
+
+
+def test_bitmap_font_redraws_ink_in_square_pixel_steps():
+    import cv2
+
+    img = np.full((80, 400), 255, np.uint8)
+    cv2.putText(img, "TOTAL 12.50", (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 3,
+                cv2.LINE_AA)
+    out = bitmap_font(img, random.Random(1), glyph=40.0)
+    assert out.shape == img.shape and set(np.unique(out)) <= {0, 255}  # black or white
+    # the grid's cells are 3-5 px: runs of ink and paper along a row are that long at least
+    row = (out[40] < 128).astype(np.int8)
+    runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[-1], row, [-1]])) != 0))
+    assert runs.min() >= 3
+    # the line is still there: most of its ink is kept, little is added
+    a, b = img < 128, out < 128
+    assert (a & b).sum() > 0.6 * a.sum() and (b & ~a).sum() < 0.6 * a.sum()
 
 
 def test_dot_matrix_breaks_strokes_into_dots():
