@@ -54,8 +54,9 @@ def main() -> int:
             out = cv2.resize(out, (args.width, round(out.shape[0] * f)),
                              interpolation=cv2.INTER_AREA)
             cv2.imwrite(str(args.out / f"{kind}-scan.jpg"), out, [cv2.IMWRITE_JPEG_QUALITY, 80])
-            read = [r.text if r.table is not None else ln.text for r in p.regions
-                    for ln in (r.lines or [r])]
+            # a table once, as its grid (its lines are the same text, cell by cell)
+            read = [t for r in p.regions for t in ([r.text] if r.table is not None else
+                                                   [ln.text for ln in (r.lines or [r])])]
             truth = [ln.text for g in page.regions for ln in g.lines]
             cer = corpus_cer(["\n".join(read)], ["\n".join(truth)])
             rows.append((kind, p, read, dt, cer))
