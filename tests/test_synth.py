@@ -1,6 +1,7 @@
 """Synthetic documents: determinism, truth consistency, held-out split."""
 
 import random
+import re
 
 import numpy as np
 import pymupdf
@@ -99,8 +100,6 @@ def test_receipt_lines_are_upper_case_till_text_in_receipt_print_styles():
     steps = {s for c in lines for s in c.degradations}
     assert {"broken", "faint", "dots", "bitmap"} <= steps
     # the till's line kinds: article numbers, clock times, registration numbers, footers
-    import re
-
     texts = [c.text for c in lines]
     assert any(re.search(r"\b\d{13}\b", t) for t in texts)
     assert any(re.search(r"\b\d{1,2}:\d{2}(:\d{2})?\b", t) for t in texts)
