@@ -8,6 +8,7 @@ import pymupdf
 import pytest
 
 from docvlm.synth import fonts
+from docvlm.synth import lines as synth_lines
 from docvlm.synth.degrade import degrade
 from docvlm.synth.lines import (
     CHARSET,
@@ -87,6 +88,28 @@ def test_training_lines_draw_more_variety_than_the_heldout_split():
     assert {c.family for c in held} <= fonts.HELD_OUT_FAMILIES
     assert not {s for c in held for s in c.degradations} & {"stretch", "heavy", "thin",
                                                              "dots", "threshold"}
+
+
+def _edge_ink(img: np.ndarray) -> bool:
+    """Ink in the top or bottom tenth of the crop's rows."""
+    k = max(1, img.shape[0] // 10)
+    return bool((img[:k] < 128).any() or (img[-k:] < 128).any())
+
+
+def test_training_boxes_cut_tight_or_hold_a_neighbours_ink(monkeypatch):
+    text = "TOTAL RM 12.50"
+    plain = [render_line(random.Random(s), text, "train", degrade_p=0) for s in range(40)]
+    monkeypatch.setattr(synth_lines, "EDGE_P", 1.0)
+    cut = [render_line(random.Random(s), text, "train", degrade_p=0) for s in range(40)]
+    assert all("edges" in c.degradations for c in cut)
+    assert all(c.text == text for c in cut)  # the neighbours' ink is not in the truth
+    edge_plain = sum(_edge_ink(c.image) for c in plain if "edges" not in c.degradations)
+    assert sum(_edge_ink(c.image) for c in cut) >= 15 > edge_plain + 10  # 21 and 1 seen
+    # the held-out split draws exactly what it drew before
+    held = render_line(random.Random(5), text, "heldout")
+    monkeypatch.setattr(synth_lines, "EDGE_P", 0.0)
+    np.testing.assert_array_equal(held.image, render_line(random.Random(5), text,
+                                                          "heldout").image)
 
 
 def test_receipt_lines_are_upper_case_till_text_in_receipt_print_styles():

@@ -7,7 +7,9 @@ figures compare across versions: the system font families (condensed, narrow, bo
 italics), upper-case and receipt-like text, letter spacing, low-resolution scans, and print
 styles no font gives: stretched or squeezed type, heavier or lighter strokes (ink bleed,
 worn ribbons), dot-matrix dots, bitmap fonts (square pixel steps) and hard black-and-white
-thresholds (fax, thermal). A quarter of the training lines are receipt lines: till-receipt
+thresholds (fax, thermal), and boxes cut as real annotations and segmenters cut them
+(tight enough to clip the glyphs, or holding a neighbouring line's descenders or
+ascenders). A quarter of the training lines are receipt lines: till-receipt
 text, often monospaced, with strokes broken by a print head's dead rows and columns, or
 faint grey ink on grey paper."""
 
@@ -36,6 +38,8 @@ from docvlm.synth.text import (
 )
 
 MAX_CHARS = 64
+EDGE_P = 0.12  # training lines cut from a page as a box does: tight, or with the
+# neighbouring lines' ink at the top or bottom edge
 
 
 @dataclass
@@ -277,6 +281,9 @@ def render_line(r: random.Random, text: str, split: str = "train", *,
     width = f.text_length(text, fontsize=size) + track * max(0, len(text) - 1)
     asc, desc = f.ascender, f.descender
     pad_x, pad_top, pad_bot = r.uniform(1, 6), r.uniform(0.5, 4), r.uniform(0.5, 4)
+    edges = r.random() < EDGE_P if varied else False
+    if edges and r.random() < 0.4:  # a tight box: the tops or tails of the glyphs cut off
+        pad_top, pad_bot = r.uniform(-0.12, 0.2) * size, r.uniform(-0.12, 0.2) * size
     h = (asc - desc) * size + pad_top + pad_bot
     doc = pymupdf.open()
     page = doc.new_page(width=max(1.0, width + 2 * pad_x), height=h)
@@ -288,15 +295,21 @@ def render_line(r: random.Random, text: str, split: str = "train", *,
             x += f.text_length(ch, fontsize=size) + track
     else:
         tw.append((pad_x, pad_top + asc * size), text, font=f, fontsize=size)
+    if edges:  # the neighbouring lines' descenders or ascenders inside the box
+        for side in (-1, 1) if r.random() < 0.3 else (r.choice((-1, 1)),):
+            base = pad_top + asc * size + side * size * r.uniform(1.0, 1.4)
+            tw.append((pad_x + r.uniform(-0.3, 0.3) * width, base),
+                      line_text(r, 40), font=f, fontsize=size)
     tw.write_text(page, color=(0, 0, 0) if r.random() < 0.8 else (r.uniform(0, 0.4),) * 3)
     z = dpi / 72
     pix = page.get_pixmap(matrix=pymupdf.Matrix(z, z), colorspace=pymupdf.csGRAY, alpha=False)
     img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.stride)[:, : pix.w].copy()
     doc.close()
-    steps: list[str] = []
+    steps: list[str] = ["edges"] if edges else []
     glyph = median_glyph_height(img)
     if varied:
-        img, steps = _print_style(img, r, receipt)
+        img, style = _print_style(img, r, receipt)
+        steps += style
     if r.random() < degrade_p:
         img, more = degrade(img, r, strength=r.uniform(0.5, 1.0), rotate_max=0.6)
         steps += more
