@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
+DARK_AREA = 0.01  # a dark component this share of the page or more is no ink (ink_mask)
 
 
 @dataclass
@@ -36,7 +37,7 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     """Binary (uint8 0/1) ink mask of a gray page."""
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
-    otsu_t, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    otsu_t = _otsu_without_dark_areas(gray)
     block = max(15, (min(gray.shape[:2]) // 40) | 1)
     adaptive = cv2.adaptiveThreshold(gray, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                      block, 12)
@@ -45,6 +46,19 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     paper = float(np.percentile(gray, 90))
     dark = gray < min(paper - 25, max(otsu_t, paper - 60))
     return (adaptive.astype(bool) & dark).astype(np.uint8)
+
+
+def _otsu_without_dark_areas(gray: np.ndarray) -> float:
+    """Otsu's threshold of the page without its large dark areas (the table around a
+    photographed receipt, a scanner's black margin, a dark photo): left in, they pull the
+    threshold far below faint print, whose ink then counts as paper."""
+    t, dark = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    _, labels, stats = _components(dark)
+    big = np.concatenate([[False], stats[:, cv2.CC_STAT_AREA] > DARK_AREA * gray.size])
+    if not big.any():
+        return t
+    rest = gray[~big[labels]]
+    return cv2.threshold(rest.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
 
 
 def _components(mask: np.ndarray):

@@ -178,19 +178,30 @@ def _read_crops(model: DocVLM, crops: Iterator[tuple[np.ndarray, str]], n: int) 
             "read_with": model.cfg.read_with, "examples": list(zip(preds[:5], refs[:5]))}
 
 
-def sroie_lines(data: Path) -> Iterator[tuple[np.ndarray, str]]:
-    """SROIE ground-truth text lines: (gray crop padded 4 px, text)."""
+def sroie_pages(data: Path) -> Iterator[tuple[Path, np.ndarray, list[tuple[tuple, str]]]]:
+    """SROIE receipts: (image path, gray image, [(line box x0, y0, x1, y1, text)]), the
+    boxes axis-aligned around the annotated quadrilaterals."""
     root = data / "sroie"
     for f in sorted((root / "bbox").glob("*.csv")):
-        img = cv2.imread(str(root / "images" / f"{f.stem}.jpg"), cv2.IMREAD_GRAYSCALE)
+        path = root / "images" / f"{f.stem}.jpg"
+        img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         if img is None:
             continue
+        lines = []
         for row in f.read_text(encoding="utf-8", errors="replace").splitlines():
             parts = row.split(",", 8)
             if len(parts) < 9:
                 continue
             xs, ys = [float(v) for v in parts[0:8:2]], [float(v) for v in parts[1:8:2]]
-            yield _pad_crop(img, (min(xs), min(ys), max(xs), max(ys))), parts[8]
+            lines.append(((min(xs), min(ys), max(xs), max(ys)), parts[8]))
+        yield path, img, lines
+
+
+def sroie_lines(data: Path) -> Iterator[tuple[np.ndarray, str]]:
+    """SROIE ground-truth text lines: (gray crop padded 4 px, text)."""
+    for _, img, lines in sroie_pages(data):
+        for box, text in lines:
+            yield _pad_crop(img, box), text
 
 
 def funsd_entities(data: Path) -> Iterator[tuple[np.ndarray, str]]:
