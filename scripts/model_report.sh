@@ -24,6 +24,7 @@ run .venv/bin/docvlm eval --model "$MODEL" --set pubtabnet -n 20 \
     -o "$OUT/pubtabnet.json" | tee "$OUT/pubtabnet.txt"
 run $PY benchmarks/bench_ocr_baselines.py --model "$MODEL" -n 200 | tee "$OUT/ocr_baselines.txt"
 run $PY benchmarks/bench_funsd_boxes.py -n 50 | tee "$OUT/funsd_boxes.txt"
+run $PY benchmarks/bench_sroie_pages.py --model "$MODEL" -n 50 | tee "$OUT/sroie_pages.txt"
 run $PY benchmarks/bench_sroie_fields.py --model "$MODEL" -n 50 --json "$OUT/sroie_fields.json" \
     | tee "$OUT/sroie_fields.txt"
 run $PY benchmarks/bench_speed.py --model "$MODEL" --repeat 2 | tee "$OUT/speed.txt"

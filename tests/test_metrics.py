@@ -43,4 +43,6 @@ def test_box_precision_recall_at_iou_half():
     pred = [("text", (1, 1, 10, 10)), ("text", (20, 20, 40, 40)), ("title", (50, 50, 60, 60))]
     r = box_pr(pred, truth)
     assert r["matched"] == 1 and r["precision"] == pytest.approx(1 / 3) and r["recall"] == 0.5
-    assert box_pr(pred, truth, labels=False)["matched"] == 2
+    assert r["pairs"] == [(0, 0)]
+    free = box_pr(pred, truth, labels=False)
+    assert free["matched"] == 2 and sorted(free["pairs"]) == [(0, 0), (1, 1)]

@@ -123,10 +123,11 @@ def iou(a, b) -> float:
 def box_pr(preds: list[tuple[str, tuple]], truths: list[tuple[str, tuple]],
            threshold: float = 0.5, labels: bool = True) -> dict[str, float]:
     """Greedy one-to-one matching by IoU (labels must agree when ``labels``); precision,
-    recall and mean IoU of matches at ``threshold``."""
+    recall and mean IoU of matches at ``threshold``, and the matched ``pairs`` (prediction
+    index, truth index)."""
     pairs = sorted(((iou(p[1], t[1]), i, j) for i, p in enumerate(preds)
                     for j, t in enumerate(truths) if not labels or p[0] == t[0]), reverse=True)
-    used_p, used_t, ious = set(), set(), []
+    used_p, used_t, ious, matched = set(), set(), [], []
     for v, i, j in pairs:
         if v < threshold:
             break
@@ -135,7 +136,8 @@ def box_pr(preds: list[tuple[str, tuple]], truths: list[tuple[str, tuple]],
         used_p.add(i)
         used_t.add(j)
         ious.append(v)
+        matched.append((i, j))
     tp = len(ious)
     return {"precision": tp / len(preds) if preds else float(not truths),
             "recall": tp / len(truths) if truths else 1.0, "matched": tp,
-            "mean_iou": sum(ious) / tp if tp else 0.0}
+            "mean_iou": sum(ious) / tp if tp else 0.0, "pairs": matched}

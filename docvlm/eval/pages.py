@@ -6,7 +6,8 @@ way users run it: a page image (clean render, or degraded like a scan) goes thro
   (reading order) against its true text, clean and degraded separately (segmentation misses
   count as deletions);
 - text lines found: precision/recall at IoU 0.5;
-- layout regions: precision/recall at IoU 0.5, with labels and without;
+- layout regions: precision/recall at IoU 0.5, with labels and without; the boxes found
+  with the wrong label (truth -> predicted) and the predicted regions matching no true box;
 - tables: TEDS and TEDS-S of the table region found over each true table (0 when missed);
 - key/value: Donut's field F1 of ``fields_from_document`` with a schema of the page's keys
   (strings; booleans for checkboxes), values typed like the schema says.
@@ -43,7 +44,8 @@ def eval_pages(model, n: int, seed: int = 31, dpi: float = 200) -> dict:
     acc = {c: {"ed": 0, "ref": 0, "lines_tp": 0, "lines_pred": 0, "lines_true": 0,
                "reg_tp": 0, "reg_tp_nolabel": 0, "reg_pred": 0, "reg_true": 0,
                "teds": [], "teds_s": [], "kv_pred": [], "kv_true": [], "seconds": 0.0,
-               "pages": 0} for c in ("clean", "degraded")}
+               "pages": 0, "label_errors": {}, "unmatched_regions": {}}
+           for c in ("clean", "degraded")}
     opts = ExtractOptions(mode="vision", model=model, dpi=dpi)
     with tempfile.TemporaryDirectory() as tmp:
         for k, kind in enumerate(KINDS):
@@ -79,6 +81,11 @@ def eval_pages(model, n: int, seed: int = 31, dpi: float = 200) -> dict:
             "tables": len(a["teds"]),
             "kv_f1": field_f1(kvp, kvt)["f1"] if kvt else None,
             "pages": a["pages"], "seconds_per_page": a["seconds"] / max(1, a["pages"]),
+            # what labelled layout precision loses: boxes found with the wrong label (truth
+            # -> predicted), and predicted regions that match no true box, by label
+            "label_errors": dict(sorted(a["label_errors"].items(), key=lambda kv: -kv[1])),
+            "unmatched_regions": dict(sorted(a["unmatched_regions"].items(),
+                                             key=lambda kv: -kv[1])),
         }
     return out
 
@@ -105,7 +112,14 @@ def _score_page(page, p, doc, a: dict) -> None:
     pr = [(r.label.value, (r.box.x0, r.box.y0, r.box.x1, r.box.y1)) for r in p.regions]
     tr = [(g.label, g.box) for g in page.regions]
     a["reg_tp"] += box_pr(pr, tr, 0.5)["matched"]
-    a["reg_tp_nolabel"] += box_pr(pr, tr, 0.5, labels=False)["matched"]
+    boxes = box_pr(pr, tr, 0.5, labels=False)
+    a["reg_tp_nolabel"] += boxes["matched"]
+    for i, j in boxes["pairs"]:  # the right box with the wrong label
+        if pr[i][0] != tr[j][0]:
+            key = f"{tr[j][0]} -> {pr[i][0]}"
+            a["label_errors"][key] = a["label_errors"].get(key, 0) + 1
+    for i in set(range(len(pr))) - {i for i, _ in boxes["pairs"]}:
+        a["unmatched_regions"][pr[i][0]] = a["unmatched_regions"].get(pr[i][0], 0) + 1
     a["reg_pred"] += len(pr)
     a["reg_true"] += len(tr)
     # tables
