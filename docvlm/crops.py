@@ -117,6 +117,50 @@ def normalize_text_scale(gray: np.ndarray, target: float = LINE_PX,
 READ_SCALES = (1.0, 1.1, 0.9, 1.25, 0.8)
 
 
+CURVE_MIN = 0.3  # a line whose ink centre drifts less (glyph heights) is left as it is
+
+
+def straighten_line(gray: np.ndarray, glyph: float | None = None) -> np.ndarray:
+    """A curved or slanted line (a photographed page that bends, a skewed scan) with its
+    ink shifted up or down column by column so the line runs level, as training lines do.
+
+    The ink's centre row is measured in windows two glyphs wide (ink-weighted mean row),
+    and a line (a parabola with eight windows or more) is fitted to those centres, each
+    weighted by its ink. Lines whose fitted centre moves less than ``CURVE_MIN`` glyph
+    heights end to end, or that the fit does not explain (residuals more than a third of
+    the drift: mixed sizes, a line of dots), come back unchanged."""
+    g = glyph or median_glyph_height(gray)
+    h, w = gray.shape[:2]
+    if not g or w < 8 * g or gray.ndim != 2:
+        return gray
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    step = max(4, int(2 * g))
+    rows = np.arange(h, dtype=np.float64)[:, None]
+    xs, ys, ws = [], [], []
+    for x in range(0, w - step // 2, step):
+        win = ink[:, x : x + step].astype(np.float64)
+        n = win.sum()
+        if n >= g:  # a few pixels of ink are noise, not a glyph
+            xs.append(x + win.shape[1] / 2)
+            ys.append(float((win * rows).sum() / n))
+            ws.append(n)
+    if len(xs) < 4:
+        return gray
+    xs_a, ys_a, ws_a = np.array(xs), np.array(ys), np.sqrt(np.array(ws))
+    coef = np.polyfit(xs_a, ys_a, 2 if len(xs) >= 8 else 1, w=ws_a)
+    fit = np.polyval(coef, np.arange(w, dtype=np.float64))
+    drift = float(fit.max() - fit.min())
+    resid = float(np.sqrt(np.average((np.polyval(coef, xs_a) - ys_a) ** 2, weights=ws_a)))
+    if drift < CURVE_MIN * g or resid > drift / 3:
+        return gray
+    shift = (fit - np.average(np.polyval(coef, xs_a), weights=ws_a)).astype(np.float32)
+    map_x = np.tile(np.arange(w, dtype=np.float32), (h, 1))
+    map_y = np.arange(h, dtype=np.float32)[:, None] + shift[None, :]
+    paper = int(np.percentile(gray, 90))
+    return cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=paper)
+
+
 def fit_line(gray: np.ndarray, line_px: int, *, glyph: float | None = None,
              jitter: float = 1.0, unit_w: int = 32, max_factor: float = 6.0) -> np.ndarray:
     """One text line as the model reads it, in training and at inference alike: scaled so
@@ -125,7 +169,7 @@ def fit_line(gray: np.ndarray, line_px: int, *, glyph: float | None = None,
     band exactly ``line_px`` tall centred on its ink, and padded on the right to a multiple
     of ``unit_w`` (so the view needs no further resizing). Faint ink is darkened first
     (:func:`stretch_contrast`)."""
-    gray = stretch_contrast(gray)
+    gray = straighten_line(stretch_contrast(gray), glyph)
     g = glyph or median_glyph_height(gray)
     h, w = gray.shape[:2]
     f = (glyph_target(line_px) * jitter / g) if g else line_px / max(1, h)

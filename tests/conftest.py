@@ -40,6 +40,30 @@ def render_gray(pdf: Path, dpi: int = 100, page: int = 0) -> np.ndarray:
     return np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w).copy()
 
 
+def bent_line(text: str, bend_glyphs: float, size: float = 11, zoom: float = 3) -> np.ndarray:
+    """``text`` rendered as one gray line, then bent along a parabola whose ends rise
+    ``bend_glyphs`` median glyph heights above its middle (a photographed page that curves
+    towards the binding)."""
+    import cv2
+
+    from docvlm.crops import median_glyph_height
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=len(text) * size * 0.55 + 10, height=size * 3)
+    page.insert_text((5, size * 1.9), text, fontname="helv", fontsize=size)
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w).copy()
+    doc.close()
+    amp = bend_glyphs * (median_glyph_height(img) or 10)
+    pad = int(amp) + 4
+    img = np.pad(img, ((pad, pad), (0, 0)), constant_values=255)
+    h, w = img.shape
+    xs = np.arange(w, dtype=np.float32)
+    off = amp * (2 * xs / w - 1) ** 2 - amp / 2
+    my = (np.arange(h, dtype=np.float32)[:, None] + off[None, :]).astype(np.float32)
+    return cv2.remap(img, np.tile(xs, (h, 1)), my, cv2.INTER_LINEAR, borderValue=255)
+
+
 def png_header_only(path: Path, width: int, height: int) -> Path:
     """A PNG whose header declares width x height but holds almost no data (a bomb)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
