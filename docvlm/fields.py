@@ -278,6 +278,11 @@ ADDRESS = {"address", "merchant_address", "vendor_address", "store_address",
 # lines that end the issuer's address block on receipts and invoices
 ADDRESS_STOP = re.compile(r"\b(tel|fax|phone|gst|vat|tax|invoice|receipt|date|cashier|"
                           r"table|order|bill|e-?mail|www|http|reg|co\.? ?no|member)\b", re.I)
+# and so does the first line of the sale (a receipt without a phone line goes on to its
+# items): an amount, or a word of the sale; not words to skip as the issuer's name ("Cash
+# & Carry" stores, "Total" petrol stations)
+SALE_LINE = re.compile(r"\b(total|subtotal|qty|cash|amount|paid|change|item|price)\b|"
+                       r"\d\.\d\d\b", re.I)
 
 
 def _lines(doc) -> list:
@@ -311,7 +316,7 @@ def _by_pattern(doc, spec: FieldSpec):
         return
     block = []
     for n2, o in lines[first + 1 : first + 8]:
-        if ADDRESS_STOP.search(o.text) or n2 != n:
+        if ADDRESS_STOP.search(o.text) or SALE_LINE.search(o.text) or n2 != n:
             break
         if re.fullmatch(r"\W*\(?[\w-]{4,}\)?\W*", o.text.strip()) and any(
                 c.isdigit() for c in o.text):

@@ -189,6 +189,26 @@ def test_a_total_is_the_amount_of_the_total_line_not_of_its_parts():
     assert total([("Total", 0), ("7.00", 200)]) == pytest.approx(7.0)
 
 
+def test_an_address_block_ends_where_the_sale_begins():
+    """A receipt without a phone or tax line under its address: the block ends at the
+    first line of the sale (an amount, 'TOTAL QTY'), and a shop named 'Cash & Carry' is
+    still the issuer."""
+    from docvlm.fields import fields_from_document
+
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "examples" /
+                         "receipt.json").read_text())
+
+    def values(*texts):
+        return fields_from_document(_lines_doc(*([(t, 0)] for t in texts)), schema)["values"]
+
+    v = values("ABC RESTAURANT", "12 HIGH ST", "TOTAL QTY: 3", "GRAND TOTAL RM 31.80")
+    assert v["company"] == "ABC RESTAURANT" and v["address"] == "12 HIGH ST"
+    assert v["total"] == pytest.approx(31.80)
+    v = values("SUNRISE CASH & CARRY", "LOT 5, JALAN 1", "PETALING JAYA", "NASI LEMAK 4.50")
+    assert v["company"] == "SUNRISE CASH & CARRY"
+    assert v["address"] == "LOT 5, JALAN 1 PETALING JAYA"
+
+
 def _form_schema(page) -> dict:
     props = {}
     for kv in page.kv:
