@@ -80,14 +80,15 @@ def test_training_lines_draw_more_variety_than_the_heldout_split():
     assert system, "scripts/setup.sh installs the system font packages"
     assert fams & system and not fams & fonts.HELD_OUT_FAMILIES
     steps = {s for c in train for s in c.degradations}
-    assert {"stretch", "heavy", "threshold"} <= steps
+    assert {"stretch", "heavy", "threshold", "soft", "edges"} <= steps
     upper = sum(c.text.isupper() for c in train) / len(train)
     assert 0.15 < upper < 0.45  # a quarter forced upper case, plus codes that are already
     r = random.Random(11)
     held = [render_line(r, line_text(r), "heldout") for _ in range(100)]
     assert {c.family for c in held} <= fonts.HELD_OUT_FAMILIES
     assert not {s for c in held for s in c.degradations} & {"stretch", "heavy", "thin",
-                                                             "dots", "threshold"}
+                                                             "dots", "threshold", "soft",
+                                                             "edges"}
 
 
 def _edge_ink(img: np.ndarray) -> bool:

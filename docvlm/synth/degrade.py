@@ -78,9 +78,13 @@ def paper_tone(img: np.ndarray, level: int) -> np.ndarray:
 
 
 def degrade(img: np.ndarray, r: random.Random, strength: float = 1.0,
-            rotate_max: float = 1.5) -> tuple[np.ndarray, list[str]]:
+            rotate_max: float = 1.5, glyph: float | None = None
+            ) -> tuple[np.ndarray, list[str]]:
     """A random mix of degradations; ``strength`` 0 returns the image unchanged. Returns the
-    image and the names of the steps applied."""
+    image and the names of the steps applied. ``glyph`` (the text's median glyph height in
+    pixels, training lines): half the blurs scale with the text, 3-12 % of a glyph (a
+    phone photo's soft focus on small print), where a fixed 0.4-1.1 px is a few percent of
+    most rendered glyphs."""
     steps = []
     if strength <= 0:
         return img, steps
@@ -101,8 +105,12 @@ def degrade(img: np.ndarray, r: random.Random, strength: float = 1.0,
         img = rotate(img, r.uniform(-rotate_max, rotate_max))
         steps.append("rotate")
     if r.random() < 0.4 * p:
-        img = blur(img, r.uniform(0.4, 1.1))
-        steps.append("blur")
+        if glyph and r.random() < 0.5:
+            img = blur(img, glyph * r.uniform(0.03, 0.12))
+            steps.append("soft")
+        else:
+            img = blur(img, r.uniform(0.4, 1.1))
+            steps.append("blur")
     if r.random() < 0.25 * p:
         img = low_resolution(img, r.uniform(1.3, 2.0))
         steps.append("lowres")

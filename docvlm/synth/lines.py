@@ -9,7 +9,7 @@ styles no font gives: stretched or squeezed type, heavier or lighter strokes (in
 worn ribbons), dot-matrix dots, bitmap fonts (square pixel steps) and hard black-and-white
 thresholds (fax, thermal), and boxes cut as real annotations and segmenters cut them
 (tight enough to clip the glyphs, or holding a neighbouring line's descenders or
-ascenders). A quarter of the training lines are receipt lines: till-receipt
+ascenders), and blur that scales with the text (soft focus on small print). A quarter of the training lines are receipt lines: till-receipt
 text, often monospaced, with strokes broken by a print head's dead rows and columns, or
 faint grey ink on grey paper."""
 
@@ -311,6 +311,7 @@ def render_line(r: random.Random, text: str, split: str = "train", *,
         img, style = _print_style(img, r, receipt)
         steps += style
     if r.random() < degrade_p:
-        img, more = degrade(img, r, strength=r.uniform(0.5, 1.0), rotate_max=0.6)
+        img, more = degrade(img, r, strength=r.uniform(0.5, 1.0), rotate_max=0.6,
+                            glyph=glyph if varied else None)
         steps += more
     return LineCrop(img, text, fam.name, dpi, steps, glyph)
