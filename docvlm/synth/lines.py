@@ -7,11 +7,11 @@ figures compare across versions: the system font families (condensed, narrow, bo
 italics), upper-case and receipt-like text, letter spacing, low-resolution scans, and print
 styles no font gives: stretched or squeezed type, heavier or lighter strokes (ink bleed,
 worn ribbons), dot-matrix dots, bitmap fonts (square pixel steps) and hard black-and-white
-thresholds (fax, thermal), and boxes cut as real annotations and segmenters cut them
-(tight enough to clip the glyphs, or holding a neighbouring line's descenders or
-ascenders), and blur that scales with the text (soft focus on small print). A quarter of the training lines are receipt lines: till-receipt
-text, often monospaced, with strokes broken by a print head's dead rows and columns, or
-faint grey ink on grey paper."""
+thresholds (fax, thermal); boxes cut as real annotations and segmenters cut them (tight
+enough to clip the glyphs, or holding a neighbouring line's descenders or ascenders); blur
+that scales with the text (soft focus on small print). A quarter of the training lines are
+receipt lines: till-receipt text, often monospaced, with strokes broken by a print head's
+dead rows and columns, or faint grey ink on grey paper."""
 
 from __future__ import annotations
 
