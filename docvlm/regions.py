@@ -384,6 +384,9 @@ def usable_text_layer(text_regions: list[Region]) -> bool:
 BULLET = re.compile(r"^\s*([\u2022\u2023\u25aa\u25cf\u25e6*\u2013\u2014-]|\(?\d{1,3}[.)]|"
                     r"\(?[a-z][.)])\s+\S")
 KV_LINE = re.compile(r"^\s*([A-Za-z][\w .#/&()'-]{0,38}?)\s*:\s+(\S.*)$")
+# a caption's own label ("Table 2: ...", "Figure 3. ..."): the text after it is no field value
+CAPTION_LINE = re.compile(r"^\s*(table|tab\.|figure|fig\.?|chart|exhibit)\s+[\dIVX]+[a-z]?\s*[:.]",
+                          re.I)
 
 
 def _union(boxes: list[Box]) -> Box:
@@ -432,7 +435,8 @@ def structure(regions: list[Region], number: int, width: float, height: float
     for r in texts:
         if len(r.lines) == 1 and id(r.lines[0]) not in used:
             m = KV_LINE.match(r.lines[0].text)
-            if m and not BULLET.match(r.lines[0].text):
+            if m and not BULLET.match(r.lines[0].text) and not CAPTION_LINE.match(
+                    r.lines[0].text):
                 used.add(id(r.lines[0]))
                 new.append(_kv_region(r.lines[0], None, m.group(1).strip(), m.group(2).strip(),
                                       r.source))

@@ -198,6 +198,16 @@ def test_structure_pairs_keys_values_and_labels_regions():
     kv = {r.field.key: r.field.value for r in out if r.label == RegionLabel.KEY_VALUE}
     assert kv == {"Order no": "A-1234"}
     assert got["1. Results"] == H and got["Text " * 20] == RegionLabel.TEXT
+    # a caption under a table says "Table 2: ..." and is a caption, not a key/value pair
+    # (4 of the held-out pages' captions were pairs before)
+    regions = [
+        Region(id="", label=RegionLabel.TABLE, box=Box(page=1, x0=50, y0=300, x1=545, y1=400),
+               source=Source.VISION, text=""),
+        region(line("Table 2: Quarterly sales by region", 50, 405, 300)),
+    ]
+    out = structure(regions, 1, 595, 842)
+    cap = next(r for r in out if r.text.startswith("Table 2"))
+    assert cap.label == RegionLabel.CAPTION and cap.field is None
     # a letter's closing and the name signed under it are one block; a closing misread
     # beyond recognition, or with text between, stays apart
     for closing, between, joined in (("Yours sincerely,", False, True),
