@@ -150,10 +150,11 @@ def straighten_line(gray: np.ndarray, glyph: float | None = None) -> np.ndarray:
     coef = np.polyfit(xs_a, ys_a, 2 if len(xs) >= 8 else 1, w=ws_a)
     fit = np.polyval(coef, np.arange(w, dtype=np.float64))
     drift = float(fit.max() - fit.min())
-    resid = float(np.sqrt(np.average((np.polyval(coef, xs_a) - ys_a) ** 2, weights=ws_a)))
+    at = np.polyval(coef, xs_a)
+    resid = float(np.sqrt(np.average((at - ys_a) ** 2, weights=ws_a)))
     if drift < CURVE_MIN * g or resid > drift / 3:
         return gray
-    shift = (fit - np.average(np.polyval(coef, xs_a), weights=ws_a)).astype(np.float32)
+    shift = (fit - np.average(at, weights=ws_a)).astype(np.float32)
     map_x = np.tile(np.arange(w, dtype=np.float32), (h, 1))
     map_y = np.arange(h, dtype=np.float32)[:, None] + shift[None, :]
     paper = int(np.percentile(gray, 90))
@@ -169,8 +170,11 @@ def fit_line(gray: np.ndarray, line_px: int, *, glyph: float | None = None,
     band exactly ``line_px`` tall centred on its ink, and padded on the right to a multiple
     of ``unit_w`` (so the view needs no further resizing). Faint ink is darkened first
     (:func:`stretch_contrast`)."""
-    gray = straighten_line(stretch_contrast(gray), glyph)
+    gray = stretch_contrast(gray)
     g = glyph or median_glyph_height(gray)
+    level = straighten_line(gray, g)
+    if level is not gray:  # measured again on the levelled line (most lines are not moved)
+        gray, g = level, glyph or median_glyph_height(level)
     h, w = gray.shape[:2]
     f = (glyph_target(line_px) * jitter / g) if g else line_px / max(1, h)
     f = min(max_factor, max(1 / max_factor, f))
