@@ -330,13 +330,9 @@ class PageReader:
         readings: list[list] = [[] for _ in crops]
 
         def run(idx: list[int], scale: float) -> None:
-            for k in range(0, len(idx), 32):
-                chunk = idx[k : k + 32]
-                views = [prepare_image(fit_line(crops[i], self.model.cfg.tiling.line_px,
-                                                jitter=scale), self.model.cfg, "native",
-                                       fracs[i])[0] for i in chunk]
-                for i, g in zip(chunk, self.model.ctc_read(views)):
-                    readings[i].append(g)
+            for i, g in zip(idx, self._ctc_read([crops[i] for i in idx],
+                                                [fracs[i] for i in idx], scale)):
+                readings[i].append(g)
 
         # alike widths batched together: the encoder pads a batch to its longest line
         todo = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / max(
@@ -346,6 +342,27 @@ class PageReader:
                 todo = [i for i in todo if readings[i][0].text != readings[i][1].text]
             run(todo, scale)
         return [repair_numbers(consensus(r)) for r in readings]
+
+    def _ctc_read(self, crops: list[np.ndarray], fracs: list[tuple[float, float, float, float]],
+                  scale: float = 1.0) -> list:
+        """The reading head's greedy reading of each line crop at one glyph scale, 32 at a
+        time."""
+        out = []
+        for k in range(0, len(crops), 32):
+            views = [prepare_image(fit_line(c, self.model.cfg.tiling.line_px, jitter=scale),
+                                   self.model.cfg, "native", f)[0]
+                     for c, f in zip(crops[k : k + 32], fracs[k : k + 32])]
+            out += self.model.ctc_read(views)
+        return out
+
+    def line_scores(self, crops: list[np.ndarray]) -> list[float]:
+        """How confidently the reading head reads each line crop (mean log-probability of
+        its best path, read once): what tells an upright page from an upside-down one
+        (``preprocess_scan(line_scores=...)``). Raises ValueError for a model without the
+        head."""
+        if self.model.ctc is None:
+            raise ValueError("this model has no reading head (ctc_head is off)")
+        return [g.score for g in self._ctc_read(crops, [(0.0, 0.0, 1.0, 1.0)] * len(crops))]
 
     def read_images(self, images: list[np.ndarray], joiner: str = " ") -> list[str]:
         """Text of each crop, read line by line (the lines found by segmentation, or the

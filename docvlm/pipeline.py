@@ -71,7 +71,13 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
     width, height = rendered.width_pt, rendered.height_pt
     image, rotation, steps = rendered.image, 0, []
     if opts.preprocess and kind in (PageKind.SCANNED, PageKind.IMAGE):
-        res = preprocess_scan(image)
+        # a model that reads lines tells an upside-down page by reading it both ways
+        scores = None
+        if model is not None and opts.mode != "text" and model.reads_lines:
+            from docvlm.passes import PageReader
+
+            scores = PageReader(model.get()).line_scores
+        res = preprocess_scan(image, line_scores=scores)
         image, rotation, steps = res.image, res.rotation, res.steps
         rendered.dpi *= res.scale  # small text enlarged: the pixels are finer
         if rotation in (90, 270):
@@ -127,14 +133,17 @@ class ModelRef:
     def __init__(self, path: str | os.PathLike | None = None, model=None) -> None:
         self.path, self._model = path, model
         if model is not None:
-            tasks = model.cfg.trained_tasks
+            cfg = model.cfg.to_dict()
         else:
-            cfg = Path(path) / "config.json"
-            if not cfg.exists():
+            path_cfg = Path(path) / "config.json"
+            if not path_cfg.exists():
                 raise errors.ModelError("missing config.json", file=Path(path))
-            tasks = json.loads(cfg.read_text()).get("trained_tasks", [])
-        self.tasks = set(tasks)
+            cfg = json.loads(path_cfg.read_text())
+        self.tasks = set(cfg.get("trained_tasks", []))
         self.does_layout = "layout" in self.tasks
+        # reads text lines with its reading head (what tells an upside-down scan)
+        self.reads_lines = ("read_line" in self.tasks and cfg.get("ctc_head", True)
+                            and cfg.get("read_with") == "ctc")
 
     def get(self):
         if self._model is None:

@@ -64,6 +64,31 @@ def bent_line(text: str, bend_glyphs: float, size: float = 11, zoom: float = 3) 
     return cv2.remap(img, np.tile(xs, (h, 1)), my, cv2.INTER_LINEAR, borderValue=255)
 
 
+def caps_receipt(seed: int, dpi: int = 200, degraded: bool = True) -> tuple[np.ndarray, list[str]]:
+    """A till receipt printed in capitals and digits (Courier, 80-mm roll, the training
+    split's receipt lines upper-cased), degraded like a phone scan: what has no ascender
+    asymmetry to tell upright from upside down. Returns (gray image, its lines)."""
+    import random
+
+    from docvlm.synth.degrade import degrade
+    from docvlm.synth.lines import receipt_line
+
+    r = random.Random(seed)
+    doc = pymupdf.open()
+    page = doc.new_page(width=226, height=520)
+    y, lines = 20.0, []
+    while y < 500:
+        lines.append(receipt_line(r).upper()[:34])
+        page.insert_text((12, y), lines[-1], fontname="cour", fontsize=8.5)
+        y += r.uniform(11, 15)
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w).copy()
+    doc.close()
+    if degraded:
+        img = degrade(img, random.Random(seed), strength=1.0, rotate_max=0.4)[0]
+    return img, lines
+
+
 def png_header_only(path: Path, width: int, height: int) -> Path:
     """A PNG whose header declares width x height but holds almost no data (a bomb)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
