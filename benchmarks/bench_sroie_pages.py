@@ -40,22 +40,26 @@ from docvlm.eval.metrics import box_pr, edit_distance, normalize  # noqa: E402
 from docvlm.eval.run import DEFAULT_DATA, sroie_pages  # noqa: E402
 
 
-def document_lines(doc) -> list[tuple[tuple, str]]:
-    """A Document's lines as (pixel box, text)."""
+def document_lines(doc, shape: tuple[int, ...]) -> list[tuple[tuple, str]]:
+    """A Document's lines as (box in the input image's pixels, text): turned back from the
+    upright, deskewed page they are reported on (``Page.source_box``) to the receipt as it
+    came in, whose pixel ``shape`` is given."""
     out = []
     for page in doc.pages:
-        sx, sy = page.pixel_width / page.width, page.pixel_height / page.height
+        w, h = (page.width, page.height) if page.rotation in (0, 180) else (page.height,
+                                                                            page.width)
+        sx, sy = shape[1] / w, shape[0] / h
         for r in page.regions:
             for ln in r.lines:
                 if ln.text.strip():
-                    b = ln.box
+                    b = page.source_box(ln.box)
                     out.append(((b.x0 * sx, b.y0 * sy, b.x1 * sx, b.y1 * sy), ln.text))
     return out
 
 
 def tesseract_lines(path: Path, img) -> list[tuple[tuple, str]] | None:
     doc = tesseract_document(path)
-    return None if doc is None else document_lines(doc)
+    return None if doc is None else document_lines(doc, img.shape)
 
 
 def rapidocr_lines(engine, img) -> list[tuple[tuple, str]]:
@@ -116,7 +120,7 @@ def main() -> int:
     from docvlm.pipeline import ExtractOptions, extract
 
     opts = ExtractOptions(mode="vision", model=args.model)
-    engines = {"docvlm": lambda path, img: document_lines(extract(path, opts))}
+    engines = {"docvlm": lambda path, img: document_lines(extract(path, opts), img.shape)}
     engines["tesseract (psm 4, 1 thread)"] = tesseract_lines
     try:
         from rapidocr_onnxruntime import RapidOCR

@@ -257,6 +257,32 @@ class Page(_Model):
     preprocessing: list[PreprocessStep] = Field(default_factory=list)
     regions: list[Region] = Field(default_factory=list)
 
+    def source_box(self, box: Box) -> Box:
+        """``box`` (on the page as output: upright and deskewed) where it lies on the page
+        as it came in, before the orientation fix and the deskew: the axis-aligned box
+        around its corners turned back (points, top-left origin). To draw on the input
+        scan, multiply by its pixels per point."""
+        import math
+
+        skew = next((s.angle for s in self.preprocessing
+                     if s.name == "deskew" and s.applied and s.angle), 0.0)
+        w, h = self.width, self.height
+        a = math.radians(skew)  # the deskew turned the page clockwise by ``skew``: undo it
+        cos, sin = math.cos(a), math.sin(a)
+        pts = []
+        for x, y in ((box.x0, box.y0), (box.x1, box.y0), (box.x0, box.y1), (box.x1, box.y1)):
+            dx, dy = x - w / 2, y - h / 2  # y down: a counter-clockwise turn on screen
+            x, y = w / 2 + cos * dx + sin * dy, h / 2 - sin * dx + cos * dy
+            if self.rotation == 90:  # turned clockwise by a quarter: turn it back
+                x, y = y, w - x
+            elif self.rotation == 180:
+                x, y = w - x, h - y
+            elif self.rotation == 270:
+                x, y = h - y, x
+            pts.append((x, y))
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        return Box(page=box.page, x0=min(xs), y0=min(ys), x1=max(xs), y1=max(ys))
+
 
 class Status(StrEnum):
     SUCCESS = "success"

@@ -408,3 +408,12 @@ def test_an_upside_down_receipt_scan_is_read_upright(tmp_path):
     assert page.preprocessing[0].detail.startswith("read:")
     got = " ".join(ln.text for r in page.regions for ln in r.lines)
     assert corpus_cer([got], [" ".join(lines)]) < 0.2
+    # the line boxes turned back onto the scan as it came in cover its print
+    turned = np.ascontiguousarray(img[::-1, ::-1])
+    s = turned.shape[1] / page.width  # input pixels per point
+    covered = np.zeros(turned.shape, bool)
+    for ln in (ln for r in page.regions for ln in r.lines):
+        b = page.source_box(ln.box)
+        covered[int(b.y0 * s) : int(b.y1 * s) + 1, int(b.x0 * s) : int(b.x1 * s) + 1] = True
+    ink = turned < 100
+    assert covered[ink].mean() > 0.95

@@ -183,3 +183,28 @@ def test_a_receipt_photographed_on_a_dark_table_is_not_turned():
     assert not lines_are_horizontal(rotate_quarter(photo, 90))
     assert preprocess_scan(photo).rotation == 0
     assert detect_orientation(rotate_quarter(photo, 90))[0] == 270
+
+
+@pytest.mark.parametrize("quarter,flip,skew", [(0, False, 0.0), (0, True, 2.5), (90, False, -3.0),
+                                               (90, True, 1.5), (0, False, -4.0)])
+def test_source_box_turns_a_box_back_onto_the_page_as_it_came_in(quarter, flip, skew):
+    """A mark on the input image, carried through the steps preprocess_scan applies (a
+    quarter turn, the deskew, a half turn), is found by Page.source_box where it was."""
+    from schemas import Box, Page, PreprocessStep
+
+    img = np.full((300, 200), 255, np.uint8)
+    img[78:83, 48:53] = 0
+    out = rotate_quarter(img, quarter)
+    out = rotate_small(out, skew) if skew else out
+    out = rotate_quarter(out, 180) if flip else out
+    ys, xs = np.nonzero(out < 128)
+    x, y = xs.mean() + 0.5, ys.mean() + 0.5  # the mark's centre on the output page
+    page = Page(number=1, width=out.shape[1], height=out.shape[0], pixel_width=out.shape[1],
+                pixel_height=out.shape[0], dpi=72, rotation=(quarter + 180 * flip) % 360,
+                kind=PageKind.IMAGE,
+                preprocessing=[PreprocessStep(name="deskew", applied=bool(skew), angle=skew)])
+    b = page.source_box(Box(page=1, x0=x - 2.5, y0=y - 2.5, x1=x + 2.5, y1=y + 2.5))
+    assert (b.x0 + b.x1) / 2 == pytest.approx(50.5, abs=1.0)
+    assert (b.y0 + b.y1) / 2 == pytest.approx(80.5, abs=1.0)
+    assert b.x1 - b.x0 == pytest.approx(5 * (abs(np.cos(np.radians(skew))) + abs(np.sin(
+        np.radians(skew)))), abs=0.01)
