@@ -4,7 +4,8 @@ Coordinates: every :class:`Box` is in PDF points (1/72 inch), origin at the top-
 the page *as displayed* (the PDF ``/Rotate`` applied, and the orientation correction and the
 deskew of a scan applied, see :attr:`Page.rotation` and :attr:`Page.preprocessing`; to draw on
 the scan as it came in, :meth:`Page.source_box` turns a box back), x to the right, y downwards,
-and carries its 1-based page number. For image inputs a point is one pixel at the image's stated DPI (72 when it states none).
+and carries its 1-based page number. For image inputs a point is one pixel at the image's
+stated DPI (72 when it states none).
 """
 
 from __future__ import annotations
