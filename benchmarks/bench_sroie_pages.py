@@ -40,15 +40,19 @@ from docvlm.eval.metrics import box_pr, edit_distance, normalize  # noqa: E402
 from docvlm.eval.run import DEFAULT_DATA, sroie_pages  # noqa: E402
 
 
-def document_lines(doc, shape: tuple[int, ...]) -> list[tuple[tuple, str]]:
+def document_lines(doc, shape: tuple[int, ...] | None = None) -> list[tuple[tuple, str]]:
     """A Document's lines as (box in the input image's pixels, text): turned back from the
     upright, deskewed page they are reported on (``Page.source_box``) to the receipt as it
-    came in, whose pixel ``shape`` is given."""
+    came in, whose pixel ``shape`` is given (None: the page's own pixel frame, as in the
+    Document built from Tesseract's TSV)."""
     out = []
     for page in doc.pages:
         w, h = (page.width, page.height) if page.rotation in (0, 180) else (page.height,
                                                                             page.width)
-        sx, sy = shape[1] / w, shape[0] / h
+        if shape is None:
+            sx, sy = page.pixel_width / page.width, page.pixel_height / page.height
+        else:
+            sx, sy = shape[1] / w, shape[0] / h
         for r in page.regions:
             for ln in r.lines:
                 if ln.text.strip():
@@ -59,7 +63,7 @@ def document_lines(doc, shape: tuple[int, ...]) -> list[tuple[tuple, str]]:
 
 def tesseract_lines(path: Path, img) -> list[tuple[tuple, str]] | None:
     doc = tesseract_document(path)
-    return None if doc is None else document_lines(doc, img.shape)
+    return None if doc is None else document_lines(doc)
 
 
 def rapidocr_lines(engine, img) -> list[tuple[tuple, str]]:
