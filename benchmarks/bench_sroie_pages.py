@@ -47,11 +47,11 @@ def document_lines(doc, shape: tuple[int, ...] | None = None) -> list[tuple[tupl
     Document built from Tesseract's TSV)."""
     out = []
     for page in doc.pages:
-        w, h = (page.width, page.height) if page.rotation in (0, 180) else (page.height,
-                                                                            page.width)
         if shape is None:
             sx, sy = page.pixel_width / page.width, page.pixel_height / page.height
-        else:
+        else:  # the input page in points: a quarter turn swapped its sides
+            w, h = ((page.width, page.height) if page.rotation in (0, 180)
+                    else (page.height, page.width))
             sx, sy = shape[1] / w, shape[0] / h
         for r in page.regions:
             for ln in r.lines:

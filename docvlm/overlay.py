@@ -66,10 +66,8 @@ def write_overlays(doc: Document, folder: str | Path, *, dpi: float = 100,
             img = rp.image
             if page.rotation:
                 img = rotate_quarter(img, page.rotation)
-            skew = next((s.angle for s in page.preprocessing if s.name == "deskew"
-                         and s.applied), None)
-            if skew:
-                img = rotate_small(img, skew)
+            if page.skew:
+                img = rotate_small(img, page.skew)
             out = draw_page(img, page, img.shape[1] / page.width, img.shape[0] / page.height)
             path = folder / f"{stem}-p{page.number}.png"
             cv2.imwrite(str(path), out)

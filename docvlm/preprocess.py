@@ -10,11 +10,11 @@ all of it (their geometry must stay aligned with the text layer). No OCR engine 
   its x-height band (ascenders, capitals) than below it (descenders), which separates 0 from
   180. Pages where that asymmetry is weak (all caps, digits) are left as they are. With a
   reader (``preprocess_scan(line_scores=...)``, the pipeline passes the model's reading
-  head), 0 and 180 are told by reading instead: a dozen of the page's lines are read as
-  they stand and turned half round, and each line votes for the way it reads with more
-  confidence. A till receipt in capitals and digits has no ascender asymmetry to measure
-  (the geometric test turned 12 of the first 50 SROIE receipts, upright, upside down);
-  upside-down text is no text the reader knows.
+  head), 0 and 180 are told by reading instead: four of the page's lines (twelve when
+  those disagree) are read as they stand and turned half round, and each line votes for
+  the way it reads with more confidence. A till receipt in capitals and digits has no
+  ascender asymmetry to measure (the geometric test turned 12 of the first 50 SROIE
+  receipts, upright, upside down); upside-down text is no text the reader knows.
 - skew (within +-10 degrees): the angle that makes the row profile of ink pixels sharpest
   (Postl's projection-profile method), searched coarse then fine on ink coordinates; undone
   when it is 0.2 degrees or more and moves a line's ends 1.5 pixels or more apart;

@@ -259,6 +259,13 @@ class Page(_Model):
     preprocessing: list[PreprocessStep] = Field(default_factory=list)
     regions: list[Region] = Field(default_factory=list)
 
+    @property
+    def skew(self) -> float:
+        """Degrees (counter-clockwise) the deskew step found and undid; 0.0 when it did not
+        turn the page."""
+        return next((s.angle for s in self.preprocessing
+                     if s.name == "deskew" and s.applied and s.angle), 0.0)
+
     def source_box(self, box: Box) -> Box:
         """``box`` (on the page as output: upright and deskewed) where it lies on the page
         as it came in, before the orientation fix and the deskew: the axis-aligned box
@@ -266,10 +273,8 @@ class Page(_Model):
         scan, multiply by its pixels per point."""
         import math
 
-        skew = next((s.angle for s in self.preprocessing
-                     if s.name == "deskew" and s.applied and s.angle), 0.0)
         w, h = self.width, self.height
-        a = math.radians(skew)  # the deskew turned the page clockwise by ``skew``: undo it
+        a = math.radians(self.skew)  # the deskew turned the page clockwise by ``skew``: undo it
         cos, sin = math.cos(a), math.sin(a)
         pts = []
         for x, y in ((box.x0, box.y0), (box.x1, box.y0), (box.x0, box.y1), (box.x1, box.y1)):
