@@ -25,6 +25,9 @@ command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr tesseract-ocr-e
 [ -f /usr/share/fonts/truetype/anonymous-pro/Anonymous\ Pro.ttf ] || need_apt+=(fonts-roboto \
   fonts-open-sans fonts-lato fonts-crosextra-carlito fonts-crosextra-caladea fonts-cantarell \
   fonts-oxygen fonts-inconsolata fonts-hack fonts-noto-mono fonts-anonymous-pro)
+# bitmap fonts for training lines printed dot by dot (docvlm/synth/pixel.py)
+[ -f /usr/share/fonts/X11/misc/6x13.pcf.gz ] || need_apt+=(xfonts-base)
+[ -f /usr/share/fonts/opentype/terminus/terminus-normal.otb ] || need_apt+=(fonts-terminus-otb)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"

@@ -99,13 +99,14 @@ def _edge_ink(img: np.ndarray) -> bool:
 
 def test_training_boxes_cut_tight_or_hold_a_neighbours_ink(monkeypatch):
     text = "TOTAL RM 12.50"
-    plain = [render_line(random.Random(s), text, "train", degrade_p=0) for s in range(40)]
+    monkeypatch.setattr(synth_lines, "PIXEL_P", 0.0)  # bitmap-font lines are never cut so
+    plain = [render_line(random.Random(s), text, "train", degrade_p=0) for s in range(120)]
     monkeypatch.setattr(synth_lines, "EDGE_P", 1.0)
-    cut = [render_line(random.Random(s), text, "train", degrade_p=0) for s in range(40)]
+    cut = [render_line(random.Random(s), text, "train", degrade_p=0) for s in range(120)]
     assert all("edges" in c.degradations for c in cut)
     assert all(c.text == text for c in cut)  # the neighbours' ink is not in the truth
     edge_plain = sum(_edge_ink(c.image) for c in plain if "edges" not in c.degradations)
-    assert sum(_edge_ink(c.image) for c in cut) >= 15 > edge_plain + 10  # 21 and 1 seen
+    assert sum(_edge_ink(c.image) for c in cut) >= 30 > edge_plain + 20  # 40 and 2 seen
     # the held-out split draws exactly what it drew before
     held = render_line(random.Random(5), text, "heldout")
     monkeypatch.setattr(synth_lines, "EDGE_P", 0.0)
@@ -119,7 +120,8 @@ def test_receipt_lines_are_upper_case_till_text_in_receipt_print_styles():
              for _ in range(200)]
     upper = sum(c.text.isupper() for c in lines) / len(lines)
     assert upper > 0.6
-    assert sum(c.family in {f.name for f in fonts.families("train", True) if f.mono}
+    mono = {f.name for f in fonts.families("train", True) if f.mono}
+    assert sum(c.family in mono or c.family.startswith("pixel:")  # (bitmap fonts are)
                for c in lines) > 0.5 * len(lines)
     steps = {s for c in lines for s in c.degradations}
     assert {"broken", "faint", "dots", "bitmap"} <= steps
@@ -182,3 +184,57 @@ def test_system_fonts_load_by_path_and_cover_the_reading_charset():
             f = fonts.font(code)
             missing = [c for c in CHARSET if not f.has_glyph(ord(c))]
             assert not missing, (fam.name, code, missing)
+
+
+def test_bitmap_fonts_are_installed_and_draw_the_reading_charset_distinctly():
+    from docvlm.synth import pixel
+
+    assert pixel.PCF_INSTALLED and pixel.TERMINUS_INSTALLED, "scripts/setup.sh installs them"
+    ascii_set = sorted(set(CHARSET))
+    for name in pixel.PIXEL_FONTS:
+        glyphs = {}
+        for c in ascii_set:  # no spacing, no double width: a plain draw of each character
+            on = pixel.dots(c, name, random.Random(1))
+            assert on is not None and on.any(), (name, c)
+            glyphs.setdefault(on.tobytes() + bytes(on.shape), []).append(c)
+        # every character has its own glyph (a font read in the wrong encoding draws
+        # other glyphs, or the same box for many)
+        assert all(len(v) == 1 for v in glyphs.values()), (name, glyphs.values())
+    # characters the Latin-1 PCF fonts do not hold: no line, the caller draws an outline
+    assert pixel.dots("\u2022 item", pixel.PCF_INSTALLED[0], random.Random(0)) is None
+
+
+def test_training_receipt_lines_are_printed_in_bitmap_fonts_dot_by_dot():
+    from docvlm.synth import pixel
+
+    r = random.Random(5)
+    lines = [render_line(r, training_text(r, receipt=True), "train", receipt=True)
+             for _ in range(120)]
+    px = [c for c in lines if c.family.startswith("pixel:")]
+    assert 0.15 * len(lines) < len(px) < 0.45 * len(lines)  # PIXEL_RECEIPT_P = 0.3
+    assert {c.family.split(":")[1] for c in px} & set(pixel.PCF_INSTALLED)
+    assert any("terminus" in c.family for c in px)
+    assert all("pixel" in c.degradations and "broken" not in c.degradations for c in px)
+    # enlarged to a line of text: a dot is a pixel or more, the line is a few dots tall
+    for c in px:
+        assert c.image.shape[0] >= 8 and (c.glyph_px is None or c.glyph_px >= 3)
+    # square pixels enlarged by a whole factor: every run along a row is that long
+    on = pixel.dots("TOTAL 12.50", "6x13", random.Random(0))
+    out = cv2_nearest(on, 3)
+    row = (out[3 * 6] < 128).astype(np.int8)
+    runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[-1], row, [-1]])) != 0))
+    assert runs.min() >= 3 and (runs % 3 == 0).all()
+    # the held-out split never draws them
+    r = random.Random(5)
+    held = [render_line(r, line_text(r), "heldout") for _ in range(60)]
+    assert not any(c.family.startswith("pixel:") for c in held)
+
+
+def cv2_nearest(on: np.ndarray, k: int) -> np.ndarray:
+    from docvlm.synth.pixel import enlarge
+
+    class First(random.Random):  # enlarge's first draw picks square pixels (< 0.35)
+        def random(self):
+            return 0.0
+
+    return enlarge(on, float(k), First())

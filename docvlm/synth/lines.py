@@ -5,8 +5,9 @@ PyMuPDF costs about a millisecond.
 The training split draws more variety than the held-out split, which stays as it was so its
 figures compare across versions: the system font families (condensed, narrow, book faces,
 italics), upper-case and receipt-like text, letter spacing, low-resolution scans, and print
-styles no font gives: stretched or squeezed type, heavier or lighter strokes (ink bleed,
-worn ribbons), dot-matrix dots, bitmap fonts (square pixel steps) and hard black-and-white
+styles outline fonts do not give: stretched or squeezed type, heavier or lighter strokes (ink bleed,
+worn ribbons), dot-matrix dots, outline fonts redrawn in square pixel steps, real bitmap
+fonts printed dot by dot (:mod:`docvlm.synth.pixel`) and hard black-and-white
 thresholds (fax, thermal); boxes cut as real annotations and segmenters cut them (tight
 enough to clip the glyphs, or holding a neighbouring line's descenders or ascenders); blur
 that scales with the text (soft focus on small print). A quarter of the training lines are
@@ -25,6 +26,7 @@ import pymupdf
 from docvlm.crops import median_glyph_height
 from docvlm.synth import fonts
 from docvlm.synth.degrade import degrade
+from docvlm.synth.pixel import render_pixel_line
 from docvlm.synth.text import (
     CITIES,
     ITEMS,
@@ -38,6 +40,7 @@ from docvlm.synth.text import (
 )
 
 MAX_CHARS = 64
+PIXEL_P, PIXEL_RECEIPT_P = 0.04, 0.3  # lines in a bitmap font (docvlm.synth.pixel)
 EDGE_P = 0.12  # training lines cut from a page as a box does: tight, or with the
 # neighbouring lines' ink at the top or bottom edge
 
@@ -172,11 +175,13 @@ def training_text(r: random.Random, max_chars: int = MAX_CHARS, *,
     return t[:max_chars]
 
 
-def _print_style(img: np.ndarray, r: random.Random, receipt: bool = False
-                 ) -> tuple[np.ndarray, list[str]]:
+def _print_style(img: np.ndarray, r: random.Random, receipt: bool = False, *,
+                 pixel: bool = False) -> tuple[np.ndarray, list[str]]:
     """Print styles no font gives (training split only): stretched or squeezed type,
     heavier or lighter strokes, dot-matrix dots, a hard black-and-white threshold; on
-    receipts also strokes broken by a print head's dead rows and columns, and faint ink."""
+    receipts also strokes broken by a print head's dead rows and columns, and faint ink.
+    ``pixel``: the line is in a bitmap font (:mod:`docvlm.synth.pixel`), whose strokes are
+    a dot wide and drawn dot by dot already: no thinning, broken strokes or redrawn dots."""
     steps = []
     g = median_glyph_height(img) or 10.0
     if r.random() < 0.25:
@@ -189,16 +194,16 @@ def _print_style(img: np.ndarray, r: random.Random, receipt: bool = False
         k = 2 if g < 16 else 3
         img = cv2.erode(img, np.ones((k, k), np.uint8))
         steps.append("heavy")
-    elif x < 0.25 and g >= 12:  # worn ribbon, light print: the strokes thin
+    elif x < 0.25 and g >= 12 and not pixel:  # worn ribbon, light print: the strokes thin
         img = cv2.dilate(img, np.ones((2, 2), np.uint8))
         steps.append("thin")
-    if receipt and r.random() < 0.35:
+    if receipt and not pixel and r.random() < 0.35:
         img = broken_strokes(img, r, g)
         steps.append("broken")
-    if r.random() < (0.12 if receipt else 0.06):
-        img = dot_matrix(img, r, g)
+    if not pixel and r.random() < (0.12 if receipt else 0.06):  # (a bitmap font's dots
+        img = dot_matrix(img, r, g)  # are drawn already)
         steps.append("dots")
-    elif r.random() < (0.15 if receipt else 0.05):
+    elif not pixel and r.random() < (0.15 if receipt else 0.05):
         img = bitmap_font(img, r, g)
         steps.append("bitmap")
     elif r.random() < 0.1:
@@ -260,23 +265,10 @@ def dot_matrix(img: np.ndarray, r: random.Random, glyph: float) -> np.ndarray:
     return out
 
 
-def render_line(r: random.Random, text: str, split: str = "train", *,
-                degrade_p: float = 0.5, receipt: bool = False) -> LineCrop:
-    """``text`` rendered as one line. The training split adds the variety in the module
-    docstring; the held-out split draws exactly what it always drew. ``receipt`` (training
-    only): a monospaced face half the time, and the receipt print styles."""
-    varied = split == "train"
-    receipt = receipt and varied
-    fam = fonts.pick(r, split, mono=True if receipt and r.random() < 0.5 else None,
-                     system=varied)
-    code = fam.bold if r.random() < 0.2 else fam.regular
-    if varied and fam.italic and r.random() < 0.1:
-        code = fam.italic
-    f = fonts.font(code)
-    size = r.uniform(7.0, 14.0)
-    dpi = r.uniform(140, 300)
-    if varied and r.random() < 0.15:
-        dpi = r.uniform(90, 140)  # coarse scans and faxes
+def _render_outline(r: random.Random, text: str, f: pymupdf.Font, size: float, dpi: float,
+                    varied: bool) -> tuple[np.ndarray, bool]:
+    """``text`` in the outline font ``f`` with PyMuPDF: the gray image, and whether its box
+    was cut as annotations cut boxes (tight, or with a neighbouring line's ink)."""
     track = size * r.uniform(-0.04, 0.3) if varied and r.random() < 0.2 else 0.0
     width = f.text_length(text, fontsize=size) + track * max(0, len(text) - 1)
     asc, desc = f.ascender, f.descender
@@ -305,13 +297,42 @@ def render_line(r: random.Random, text: str, split: str = "train", *,
     pix = page.get_pixmap(matrix=pymupdf.Matrix(z, z), colorspace=pymupdf.csGRAY, alpha=False)
     img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.stride)[:, : pix.w].copy()
     doc.close()
+    return img, edges
+
+
+def render_line(r: random.Random, text: str, split: str = "train", *,
+                degrade_p: float = 0.5, receipt: bool = False) -> LineCrop:
+    """``text`` rendered as one line. The training split adds the variety in the module
+    docstring; the held-out split draws exactly what it always drew. ``receipt`` (training
+    only): a monospaced face half the time, and the receipt print styles."""
+    varied = split == "train"
+    receipt = receipt and varied
+    fam = fonts.pick(r, split, mono=True if receipt and r.random() < 0.5 else None,
+                     system=varied)
+    code = fam.bold if r.random() < 0.2 else fam.regular
+    if varied and fam.italic and r.random() < 0.1:
+        code = fam.italic
+    f = fonts.font(code)
+    size = r.uniform(7.0, 14.0)
+    dpi = r.uniform(140, 300)
+    if varied and r.random() < 0.15:
+        dpi = r.uniform(90, 140)  # coarse scans and faxes
+    pixel = None
+    if varied and r.random() < (PIXEL_RECEIPT_P if receipt else PIXEL_P):
+        pixel = render_pixel_line(r, text, 1.15 * size * dpi / 72)
+    if pixel is not None:
+        img, name = pixel
+        fam_name, edges = name, False
+    else:
+        img, edges = _render_outline(r, text, f, size, dpi, varied)
+        fam_name = fam.name
     steps: list[str] = ["edges"] if edges else []
     glyph = median_glyph_height(img)
     if varied:
-        img, style = _print_style(img, r, receipt)
-        steps += style
+        img, style = _print_style(img, r, receipt, pixel=pixel is not None)
+        steps += ["pixel"] * (pixel is not None) + style
     if r.random() < degrade_p:
         img, more = degrade(img, r, strength=r.uniform(0.5, 1.0), rotate_max=0.6,
                             glyph=glyph if varied else None)
         steps += more
-    return LineCrop(img, text, fam.name, dpi, steps, glyph)
+    return LineCrop(img, text, fam_name, dpi, steps, glyph)
