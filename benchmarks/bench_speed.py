@@ -7,7 +7,8 @@ a scan, PNG), the same page born-digital (its PDF, text layer present), and a re
 first SROIE receipt in ../shared/eval when present, measurement only; else a held-out
 synthetic receipt scan). docvlm runs ``extract`` in auto mode (vision on the scans, text
 layer + layout on the PDF) with the model loaded once beforehand, reading lines at several
-scales where they disagree (the default) and once (``--fast-read``); Tesseract runs
+scales where they disagree (the default) and once (``--fast-read``), its linear layers in
+int8 (the default on a CPU) and in float32 (``--precision fp32``); Tesseract runs
 ``tesseract IMAGE - --psm 3`` (full-page layout analysis and OCR) with
 ``OMP_THREAD_LIMIT=1`` and with its default threads. Best of ``--repeat`` runs each.
 """
@@ -88,21 +89,26 @@ def main() -> int:
         model = ref.get() if ref is not None else None  # loaded once, like a worker does
         opts.model = model
         fast = ExtractOptions(mode="auto", model=model, read_scales=(1.0,))
+        ref32 = _model_for(ExtractOptions(mode="auto", model=args.model, precision="fp32"))
+        fp32 = ExtractOptions(mode="auto", model=ref32.get() if ref32 is not None else None)
         rows = [("scanned A4 page (200 DPI)", scan, scan), ("born-digital A4 page", pdf,
                                                             tmp / "report-pdf.png"),
                 (rname, receipt, receipt)]
         have_tess = shutil.which("tesseract") is not None
-        print(f"{'page':<34}{'docvlm s':>10}{'fast-read':>11}{'tess 1 thr':>12}"
+        print(f"{'page':<34}{'docvlm s':>10}{'fast-read':>11}{'fp32':>8}{'tess 1 thr':>12}"
               f"{'tess default':>14}")
         for name, src, png in rows:
             extract(src, opts)  # warm-up
             d = best(lambda src=src: extract(src, opts), args.repeat)
             df = best(lambda src=src: extract(src, fast), args.repeat)
+            d32 = best(lambda src=src: extract(src, fp32), args.repeat)
             t1 = best(lambda png=png: tesseract(png, 1), args.repeat) if have_tess else None
             t0 = best(lambda png=png: tesseract(png, None), args.repeat) if have_tess else None
-            print(f"{name:<34}{d:>10.2f}{df:>11.2f}{fmt(t1):>12}{fmt(t0):>14}", flush=True)
+            print(f"{name:<34}{d:>10.2f}{df:>11.2f}{d32:>8.2f}{fmt(t1):>12}{fmt(t0):>14}",
+                  flush=True)
         print(f"model: {args.model or 'default'}; read_with: "
-              f"{getattr(getattr(model, 'cfg', None), 'read_with', '-')}")
+              f"{getattr(getattr(model, 'cfg', None), 'read_with', '-')}; docvlm s and "
+              f"fast-read: int8 {getattr(model, 'int8', '-')}")
     return 0
 
 

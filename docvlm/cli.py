@@ -74,6 +74,7 @@ def _add_extract(sub) -> None:
                    help="read each text line once, at one scale (about 3x faster reading, "
                         "about twice the character errors; default: lines the first two "
                         "readings disagree on are read at five scales, the consensus kept)")
+    _add_precision(p)
     p.add_argument("--schema", metavar="SCHEMA", help="extract these fields instead of the "
                    "document: a JSON Schema file or a pydantic model as module:Class")
     p.add_argument("--overlay", metavar="DIR", help="also write a PNG per page with regions, "
@@ -150,7 +151,15 @@ def _add_eval(sub) -> None:
                    "(default: ../shared/eval)")
     p.add_argument("-o", "--out", metavar="FILE", help="write the results as JSON")
     p.add_argument("--threads", type=int, help="torch threads")
+    _add_precision(p)
     p.set_defaults(func=cmd_eval)
+
+
+def _add_precision(p) -> None:
+    p.add_argument("--precision", choices=("auto", "int8", "fp32"), default="auto",
+                   help="the model's linear layers: int8 (quantized on the fly, about twice "
+                        "as fast on a CPU, the same character error rate on the measured "
+                        "sets) or fp32; auto (default): int8 on a CPU")
 
 
 def _add_export(sub) -> None:
@@ -244,7 +253,8 @@ def cmd_extract(args) -> int:
                           preprocess=not args.no_preprocess, limits=limits,
                           render_workers=args.render_workers, mode=args.mode,
                           model=args.model,
-                          read_scales=(1.0,) if args.fast_read else READ_SCALES)
+                          read_scales=(1.0,) if args.fast_read else READ_SCALES,
+                          precision=args.precision)
     files, problems = expand_inputs(args.paths)
     if args.schema:
         return _extract_fields(files, problems, args, opts)
@@ -362,6 +372,8 @@ def cmd_eval(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     model = DocVLM.load(args.model)
+    if args.precision != "fp32":
+        model.quantize_int8()
     data = Path(args.data) if args.data else DEFAULT_DATA
     results = {name: evaluate(model, name, args.n, data) for name in args.sets}
     print(print_table(results))

@@ -158,14 +158,18 @@ class LineCrop:
     image: np.ndarray
     frac: tuple[float, float, float, float]
 
-_loaded: dict[str, DocVLM] = {}
+_loaded: dict[tuple[str, bool], DocVLM] = {}
 
 
-def load_model(path: str | Path) -> DocVLM:
-    """Load once per process (workers and pools call this repeatedly)."""
-    key = str(Path(path).resolve())
+def load_model(path: str | Path, int8: bool = False) -> DocVLM:
+    """Load once per process (workers and pools call this repeatedly). ``int8``: the linear
+    layers quantized to int8 on a CPU (:meth:`DocVLM.quantize_int8`; a no-op elsewhere)."""
+    key = (str(Path(path).resolve()), int8)
     if key not in _loaded:
-        _loaded[key] = DocVLM.load(path)
+        model = DocVLM.load(path)
+        if int8:
+            model.quantize_int8()
+        _loaded[key] = model
     return _loaded[key]
 
 

@@ -39,6 +39,7 @@ class ExtractOptions:
     model: object = None  # model folder (or a loaded DocVLM); None: $DOCVLM_MODEL or the
     # shipped weights
     read_scales: tuple[float, ...] = READ_SCALES  # (1.0,): each line read once, faster
+    precision: str = "auto"  # auto (int8 on CPU) | int8 | fp32: the model's linear layers
 
 
 def _internal(e: Exception, path: Path, page: int | None, stage: str) -> ErrorItem:
@@ -48,6 +49,7 @@ def _internal(e: Exception, path: Path, page: int | None, stage: str) -> ErrorIt
 
 
 MODES = ("auto", "vision", "anchored", "text")
+PRECISIONS = ("auto", "int8", "fp32")
 DEFAULT_MODEL_DIR = Path(__file__).parent / "weights" / "small"
 
 
@@ -130,8 +132,9 @@ class ModelRef:
     """The configured model: what it was trained on now (its config.json, no torch import),
     its weights on first use (once per process)."""
 
-    def __init__(self, path: str | os.PathLike | None = None, model=None) -> None:
-        self.path, self._model = path, model
+    def __init__(self, path: str | os.PathLike | None = None, model=None,
+                 precision: str = "auto") -> None:
+        self.path, self._model, self.precision = path, model, precision
         if model is not None:
             cfg = model.cfg.to_dict()
         else:
@@ -149,7 +152,7 @@ class ModelRef:
         if self._model is None:
             from docvlm.passes import load_model
 
-            self._model = load_model(self.path)
+            self._model = load_model(self.path, int8=self.precision != "fp32")
         return self._model
 
 
@@ -157,6 +160,9 @@ def _model_for(opts: ExtractOptions) -> ModelRef | None:
     """The model to use, or None (text-layer extraction only)."""
     if opts.mode not in MODES:
         raise errors.UsageError(f"unknown mode {opts.mode!r}; choose from {MODES}")
+    if opts.precision not in PRECISIONS:
+        raise errors.UsageError(f"unknown precision {opts.precision!r}; choose from "
+                                f"{PRECISIONS}")
     if opts.mode == "text":
         return None
     if opts.model is not None and not isinstance(opts.model, str | os.PathLike):
@@ -167,7 +173,7 @@ def _model_for(opts: ExtractOptions) -> ModelRef | None:
             raise errors.UsageError(f"--mode {opts.mode} needs a model: pass --model DIR or "
                                     "set DOCVLM_MODEL (no shipped weights in this install)")
         return None
-    return ModelRef(path)
+    return ModelRef(path, precision=opts.precision)
 
 
 def extract(path: str | Path, options: ExtractOptions | None = None, **kw) -> Document:

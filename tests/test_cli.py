@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from docvlm.eval.metrics import cer
 from tests.conftest import REPO, make_text_pdf
 
 DOCVLM = str(Path(sys.executable).with_name("docvlm"))
@@ -146,14 +147,20 @@ def test_html_output_keeps_text_and_boxes():
     assert "data-box=" in r.stdout and "data-page='1'" in r.stdout
 
 
-def test_fast_read_reads_the_scanned_sample_with_the_same_regions():
-    """``--fast-read`` (each line read once) finds the same regions and lines as the default
-    (lines read at several scales where readings disagree); only their text may differ."""
-    out = {}
-    for flag in ([], ["--fast-read"]):
+def test_fast_read_and_fp32_read_the_scanned_sample_with_the_same_regions():
+    """``--fast-read`` (each line read once) and ``--precision fp32`` find the same regions
+    and lines as the default (int8, lines read at several scales where readings disagree);
+    only their text may differ, and float32's hardly."""
+    out, text = {}, {}
+    flags = ((), ("--fast-read",), ("--precision", "fp32"))
+    for flag in flags:
         r = run("extract", REPO / "samples" / "scanned_letter.jpg", *flag)
         assert r.returncode == 0, r.stderr
         page = json.loads(r.stdout)["pages"][0]
         assert page["mode"] == "vision"
-        out[bool(flag)] = [(reg["label"], len(reg["lines"])) for reg in page["regions"]]
-    assert out[True] == out[False] and len(out[True]) >= 3
+        out[flag] = [(reg["label"], len(reg["lines"])) for reg in page["regions"]]
+        text[flag] = " ".join(reg["text"] or "" for reg in page["regions"])
+    assert out[flags[0]] == out[flags[1]] == out[flags[2]] and len(out[flags[0]]) >= 3
+    assert cer(text[flags[2]], text[flags[0]]) < 0.02
+    r = run("extract", REPO / "samples" / "scanned_letter.jpg", "--precision", "bf16")
+    assert r.returncode == 2 and "--precision" in r.stderr

@@ -279,3 +279,27 @@ def test_h_reducer_merge_and_anchor_words(cfg, tok):
         a = model(collate(tok, [Sample(views, "<task_read>", "x", anchors=anchors)]))["logits"]
         b = model(collate(tok, [Sample(views, "<task_read>", "x", anchors=moved)]))["logits"]
     assert a.shape == b.shape and not torch.allclose(a, b)
+
+
+def test_int8_quantization_replaces_every_linear_layer_and_keeps_the_outputs(cfg, tok):
+    """Dynamic int8 quantization (inference on CPUs): no float linear layer is left, the
+    logits stay close to float32's, greedy generation and the reading head still run."""
+    torch.manual_seed(0)
+    model = DocVLM.build(cfg, tok).eval()
+    batch = collate(tok, [Sample(prepare_image(page(), cfg, "tiles"), "<task_read>", "ab 12")])
+    line = collate(tok, [Sample(prepare_image(page(h=32, w=256), cfg, "native"),
+                                "<task_read>", "abc", ctc_text="abc")])
+    with torch.no_grad():
+        before = model(batch)["logits"]
+    assert model.quantize_int8() and model.int8
+    assert not any(type(m) is torch.nn.Linear for m in model.modules())
+    with torch.no_grad():
+        after = model(batch)["logits"]
+    assert after.shape == before.shape
+    assert (after - before).abs().max() < 0.1 * before.abs().max()
+    assert torch.corrcoef(torch.stack([before.flatten(), after.flatten()]))[0, 1] > 0.99
+    gen = model.generate(collate(tok, [Sample(prepare_image(page(), cfg, "tiles"),
+                                              "<task_read>")], left_pad=True),
+                         max_new_tokens=6)
+    assert len(gen) == 1 and len(gen[0].token_ids) <= 6
+    assert isinstance(model.ctc_decode(line)[0], str)

@@ -37,7 +37,7 @@ def _load_model_once(**_) -> None:
     if path is not None:
         from docvlm.passes import load_model
 
-        load_model(path)
+        load_model(path, int8=True)  # as extraction loads it (precision "auto")
 
 
 # Retry only what is transient (Redis unreachable for a moment, a shared volume hiccup);
