@@ -130,6 +130,9 @@ def test_receipt_lines_are_upper_case_till_text_in_receipt_print_styles():
     assert any(re.search(r"\b\d{13}\b", t) for t in texts)
     assert any(re.search(r"\b\d{1,2}:\d{2}(:\d{2})?\b", t) for t in texts)
     assert any(re.search(r"\(\d+-[A-Z]\)|NO: \d{12}", t) for t in texts)
+    # dates as tills print them (day/month/year, slashes) and numbered roads ('SS 21/39')
+    assert sum(bool(re.search(r"\b\d{2}/\d{2}/(\d{2}|\d{4})\b", t)) for t in texts) >= 8
+    assert any(re.search(r"JALAN [A-Z0-9]+ \d+/\d+", t) for t in texts)
     for c in lines:  # glyph_px is the clean render's, whatever the print style made of it
         assert c.glyph_px is None or c.glyph_px >= 3
     # the held-out split ignores the flag: it draws what it always drew

