@@ -248,6 +248,12 @@ def _from_text_layer(doc, spec: FieldSpec):
     yield from found
 
 
+# a text field's label followed by one of these is another field's label: "Company Reg No.
+# : 001055194X", "Company ID", "Address line 2", "Name of bank"
+OTHER_LABEL = re.compile(r"(reg(istration)?|no|number|id|code|tel|phone|fax|e-?mail|line|"
+                         r"of)\b\.?", re.I)
+
+
 def _label_candidates(doc, spec: FieldSpec):
     for page in doc.pages:
         lines = [ln for r in page.regions for ln in r.lines]
@@ -255,6 +261,8 @@ def _label_candidates(doc, spec: FieldSpec):
             for label in spec.labels:
                 rest = _after_label(label, ln.text)
                 if rest is None:
+                    continue
+                if spec.type == "string" and not spec.date_like and OTHER_LABEL.match(rest):
                     continue
                 value = _label_rest(rest, spec)
                 if value:
@@ -277,7 +285,9 @@ ADDRESS = {"address", "merchant_address", "vendor_address", "store_address",
            "company_address", "seller_address"}
 # lines that end the issuer's address block on receipts and invoices
 ADDRESS_STOP = re.compile(r"\b(tel|fax|phone|gst|vat|tax|invoice|receipt|date|cashier|"
-                          r"table|order|bill|e-?mail|www|http|reg|co\.? ?no|member)\b", re.I)
+                          r"table|order|bill|e-?mail|www|http|reg|co\.? ?no|member|welcome|"
+                          r"thank)\b", re.I)
+REGISTRATION = re.compile(r"\b(reg(istration)?\.? ?no|co(mpany)?\.? ?(reg|no)|roc|ssm)\b", re.I)
 # and so does the first line of the sale (a receipt without a phone line goes on to its
 # items): an amount, or a word of the sale; not words to skip as the issuer's name ("Cash
 # & Carry" stores, "Total" petrol stations)
@@ -316,6 +326,8 @@ def _by_pattern(doc, spec: FieldSpec):
         return
     block = []
     for n2, o in lines[first + 1 : first + 8]:
+        if not block and REGISTRATION.search(o.text) and n2 == n:
+            continue  # the company's registration number between its name and its address
         if ADDRESS_STOP.search(o.text) or SALE_LINE.search(o.text) or n2 != n:
             break
         if re.fullmatch(r"\W*\(?[\w-]{4,}\)?\W*", o.text.strip()) and any(

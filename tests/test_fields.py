@@ -255,3 +255,26 @@ def test_a_misread_key_still_finds_its_field(tmp_path):
     assert got["values"][name] == kv.value and got["fields"][name]["source"] == "layout"
     region.field.key = "Xq"  # nothing alike: not this field
     assert fields_from_document(doc, schema)["fields"][name]["source"] != "layout"
+
+
+def test_another_fields_label_and_a_greeting_are_not_the_issuer():
+    """'Company Reg No. : 001055194X' is the registration number, not the company (the
+    label 'Company' followed by another label); 'Welcome to ...' over the shop's name is a
+    greeting, not the issuer."""
+    from docvlm.fields import fields_from_document
+
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "examples" /
+                         "receipt.json").read_text())
+
+    def values(*texts):
+        return fields_from_document(_lines_doc(*([(t, 0)] for t in texts)), schema)["values"]
+
+    v = values("HON HWA HARDWARE TRADING", "Company Reg No. : 001055194X",
+               "NO 37, JALAN MANIS 7", "56100 CHERAS", "TEL: 03-9130 2672", "TOTAL 12.50")
+    assert v["company"] == "HON HWA HARDWARE TRADING"
+    assert v["address"] == "NO 37, JALAN MANIS 7 56100 CHERAS"
+    v = values("Welcome to the Family", "MAXINCOME RESOURCES SDN BHD", "No 16, Jalan 7",
+               "GST ID : 000468594688", "TOTAL 5.80")
+    assert v["company"] == "MAXINCOME RESOURCES SDN BHD" and v["address"] == "No 16, Jalan 7"
+    # a label that is the field's own is still read: 'Company: ACME LTD'
+    assert values("Invoice", "Company: ACME LTD", "TOTAL 3.00")["company"] == "ACME LTD"
