@@ -1,7 +1,9 @@
-"""Figures for docs/: thumbnails of synthetic pages (clean and degraded), and training curves.
+"""Figures for docs/: thumbnails of synthetic pages (clean and degraded), training curves,
+and the held-out lines a model reads worst.
 
     python scripts/make_figures.py thumbnails [--out docs/synth_pages.png]
     python scripts/make_figures.py curves RUN [RUN ...] [--out docs/training_curves.png]
+    python scripts/make_figures.py failures [--model DIR] [-n 300] [--out docs/failures.png]
 """
 
 from __future__ import annotations
@@ -81,6 +83,49 @@ def curves(runs: list[Path], out: Path, sequential: bool = False,
     print(out)
 
 
+def failures(model_dir: str | None, n: int, show: int, out: Path) -> None:
+    """The held-out lines (``docvlm eval --set synth-lines``: unseen fonts and seeds, half
+    degraded) the model reads worst, as the pipeline reads them (several scales, int8 on a
+    CPU): each crop as the model gets it, with the truth and the reading under it."""
+    import torch
+    from PIL import Image, ImageDraw, ImageFont
+
+    from docvlm.crops import fit_line
+    from docvlm.eval.metrics import edit_distance
+    from docvlm.passes import PageReader, load_model
+    from docvlm.pipeline import DEFAULT_MODEL_DIR
+    from docvlm.synth.lines import line_text, render_line
+    from docvlm.train.data import sample_rng
+
+    model = load_model(model_dir or DEFAULT_MODEL_DIR, int8=True)
+    crops = [render_line(r, line_text(r), "heldout", degrade_p=0.5)
+             for r in (sample_rng(4243, i, "failures") for i in range(n))]
+    with torch.no_grad():
+        read = PageReader(model).read_lines([c.image for c in crops])
+    scored = sorted(((edit_distance(g.text, c.text), i) for i, (g, c) in
+                     enumerate(zip(read, crops))), reverse=True)
+    worst = [i for d, i in scored[:show] if d > 0]
+    errs = sum(d for d, _ in scored)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 15)
+    tiles = []
+    for i in worst:
+        c, g = crops[i], read[i]
+        img = fit_line(c.image, 40)
+        w = max(img.shape[1], 9 * max(len(c.text), len(g.text)) + 80)
+        tile = Image.new("L", (w, img.shape[0] + 44), 255)
+        tile.paste(Image.fromarray(img), (0, 0))
+        d = ImageDraw.Draw(tile)
+        d.text((2, img.shape[0] + 2), f"truth {c.text}", font=font, fill=0)
+        d.text((2, img.shape[0] + 22), f"read  {g.text}", font=font, fill=90)
+        tiles.append(np.asarray(tile))
+    width = max(t.shape[1] for t in tiles)
+    sheet = np.vstack([np.pad(t, ((0, 6), (0, width - t.shape[1])), constant_values=200)
+                       for t in tiles])
+    cv2.imwrite(str(out), sheet)
+    print(f"{out}: {len(worst)} worst of {n} held-out lines ({errs} character errors in "
+          f"{sum(len(c.text) for c in crops)})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,8 +139,15 @@ def main() -> None:
                    help="runs are successive stages: put them end to end on the x axis")
     c.add_argument("--max-samples", type=float, default=None,
                    help="plot each run up to this many training samples")
+    f = sub.add_parser("failures", help="held-out lines read worst, with truth and reading")
+    f.add_argument("--model", default=None, help="model folder (default: the shipped one)")
+    f.add_argument("-n", type=int, default=300, help="held-out lines to read")
+    f.add_argument("--show", type=int, default=12, help="lines to show")
+    f.add_argument("--out", default="docs/failures.png")
     args = ap.parse_args()
-    if args.what == "thumbnails":
+    if args.what == "failures":
+        failures(args.model, args.n, args.show, Path(args.out))
+    elif args.what == "thumbnails":
         thumbnails(Path(args.out))
     else:
         curves([Path(r) for r in args.runs], Path(args.out), args.sequential,
