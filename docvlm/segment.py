@@ -222,6 +222,44 @@ def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None,
     return out, g
 
 
+def _split_at_blank_rows(mask: np.ndarray, rect: Rect, glyph: float) -> list[Rect]:
+    """Split a band at rows without ink where the pieces on both sides are lines of text
+    (at least 0.6 glyph heights tall): lines set with tight leading, a few rows apart, that
+    the vertical smear (which joins the dots and accents to their letters) ran together; a
+    dot or an accent above its line is too short to stand alone."""
+    x0, y0, x1, y1 = rect
+    if y1 - y0 < 1.2 * glyph:
+        return [rect]
+    inked = mask[y0:y1, x0:x1].any(axis=1)
+    cuts, k = [], 0
+    n = len(inked)
+    while k < n:
+        if inked[k]:
+            k += 1
+            continue
+        end = k
+        while end < n and not inked[end]:
+            end += 1
+        if k > 0 and end < n:  # blank rows inside the band
+            cuts.append((k + end) // 2)
+        k = end
+    tops = [0]
+    for c in cuts:
+        upper = _tighten(mask, (x0, y0 + tops[-1], x1, y0 + c))
+        lower = _tighten(mask, (x0, y0 + c, x1, y1))
+        if upper and lower and min(upper[3] - upper[1], lower[3] - lower[1]) >= 0.6 * glyph:
+            tops.append(c)
+    if len(tops) == 1:
+        return [rect]
+    m = max(1, int(glyph * 0.35) // 2)  # the margin the smear gives an unsplit line
+    out = []
+    for a, b in zip(tops, [*tops[1:], n]):
+        t = _tighten(mask, (x0, y0 + a, x1, y0 + b))
+        if t:
+            out.append((t[0], max(y0 + a, t[1] - m), t[2], min(y0 + b, t[3] + m)))
+    return out
+
+
 def _split_tall(mask: np.ndarray, rect: Rect, line_h: float) -> list[Rect]:
     """Split a band holding several lines at the emptiest rows between them."""
     x0, y0, x1, y1 = rect
@@ -282,9 +320,11 @@ def text_lines(gray: np.ndarray, gap_em: float = 1.0, boxes_out: list[Rect] | No
     for x, y, w, h, _ in stats:
         if h < 0.5 * g or w < 0.5 * g:
             continue
-        for r in _split_tall(mask, (int(x), int(y), int(x + w), int(y + h)), 2.0 * g):
-            if r[3] - r[1] >= 0.5 * g and glyphs[r[1] : r[3], r[0] : r[2]].any():
-                rects.append(r)
+        band = (int(x), int(y), int(x + w), int(y + h))
+        for piece in _split_at_blank_rows(mask, band, g):
+            for r in _split_tall(mask, piece, 2.0 * g):
+                if r[3] - r[1] >= 0.5 * g and glyphs[r[1] : r[3], r[0] : r[2]].any():
+                    rects.append(r)
     return sort_lines(merge_row_pieces(rects))
 
 

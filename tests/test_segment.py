@@ -607,3 +607,28 @@ def test_rows_of_form_fields_are_read_row_by_row():
     paras = [region(x, 100 + 60 * k, 4) for x in (50, 300) for k in range(3)]
     shuffled = [paras[i] for i in (3, 0, 4, 1, 5, 2)]
     assert reading_order(shuffled) == paras
+
+
+def test_lines_set_a_few_rows_apart_are_separate_lines_and_dots_stay_with_theirs():
+    """Receipt headers printed with tight leading (a blank gap of a few rows, less than the
+    smear that joins the dots of i and j to their letters) are one line each (they were
+    read as one line of two: 'AEON CO. (M) BHD' over its address came out 'C.R'); the dots
+    and accents of a lower-case line stay with it."""
+    import cv2
+    import pymupdf
+
+    caps = ["AEON CO. (M) BHD (126926-H)", "3RD FLR, AEON TAMAN MALURI SC",
+            "JLN JEJAKA, TAMAN MALURI", "CHERAS, 55100 KUALA LUMPUR"]
+    lower = ["jiji fiji caf\u00e9 \u00e9t\u00e9 \u00eele", "mini quiz: join in"]
+    bases = [20 + 8.2 * k for k in range(4)] + [20 + 8.2 * 3 + 14 * (k + 1) for k in range(2)]
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=90)
+    for t, y in zip(caps + lower, bases):  # capitals 6 pt tall 8.2 pt apart: 3-row gaps
+        page.insert_text((12, y), t, fontname="cour", fontsize=10)
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(3, 3), colorspace=pymupdf.csGRAY)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w)
+    img = cv2.GaussianBlur(img, (0, 0), 0.8)
+    rects = segment.text_lines(img)
+    assert len(rects) == len(bases), rects
+    for r, y in zip(rects, bases):  # each box holds its own baseline, not the next one's
+        assert r[1] < 3 * y <= r[3] + 3 and r[3] < 3 * (y + 8.2) - 6, (r, y)
