@@ -59,13 +59,15 @@ def rapidocr(crops) -> list[str] | None:
     return out
 
 
-def docvlm_read(crops, model_dir: str | None) -> list[str] | None:
+def docvlm_read(crops, model_dir: str | None, int8: bool = True) -> list[str] | None:
+    """The crops read as the pipeline reads a line; ``int8``: the default on a CPU
+    (``--precision auto``), else float32."""
     if not model_dir:
         return None
-    from docvlm.model.vlm import DocVLM
-    from docvlm.passes import PageReader
+    from docvlm.passes import PageReader, load_model
 
-    return PageReader(DocVLM.load(model_dir)).read_images([img for img, _ in crops])
+    model = load_model(model_dir, int8=int8)
+    return PageReader(model).read_images([img for img, _ in crops])
 
 
 def main() -> None:
@@ -86,7 +88,8 @@ def main() -> None:
         refs = [t for _, t in crops]
         print(f"{name}: {len(crops)} crops")
         print(f"  {'engine':28s} {'CER':>7s} {'CER (case-ins.)':>16s} {'s/crop':>8s}")
-        engines = {"docvlm": lambda c=crops: docvlm_read(c, args.model),
+        engines = {"docvlm (int8)": lambda c=crops: docvlm_read(c, args.model),
+                   "docvlm (fp32)": lambda c=crops: docvlm_read(c, args.model, int8=False),
                    "tesseract (default threads)": lambda c=crops: tesseract(c, None),
                    "tesseract (1 thread)": lambda c=crops: tesseract(c, 1),
                    "rapidocr (rec only)": lambda c=crops: rapidocr(c)}
