@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,8 +178,6 @@ class DocVLM(nn.Module):
         if self.device.type != "cpu":
             return False
         try:
-            import warnings
-
             from torch.ao.quantization import quantize_dynamic
         except ImportError:
             return False
