@@ -74,7 +74,7 @@ def _add_extract(sub) -> None:
                    help="read each text line once, at one scale (about 3x faster reading, "
                         "about twice the character errors; default: lines the first two "
                         "readings disagree on are read at five scales, the consensus kept)")
-    _add_precision(p)
+    add_precision_option(p)
     p.add_argument("--schema", metavar="SCHEMA", help="extract these fields instead of the "
                    "document: a JSON Schema file or a pydantic model as module:Class")
     p.add_argument("--overlay", metavar="DIR", help="also write a PNG per page with regions, "
@@ -151,11 +151,12 @@ def _add_eval(sub) -> None:
                    "(default: ../shared/eval)")
     p.add_argument("-o", "--out", metavar="FILE", help="write the results as JSON")
     p.add_argument("--threads", type=int, help="torch threads")
-    _add_precision(p)
+    add_precision_option(p)
     p.set_defaults(func=cmd_eval)
 
 
-def _add_precision(p) -> None:
+def add_precision_option(p) -> None:
+    """``--precision`` (extract, eval, and the queue's submit)."""
     p.add_argument("--precision", choices=("auto", "int8", "fp32"), default="auto",
                    help="the model's linear layers: int8 (quantized on the fly, about twice "
                         "as fast on a CPU, the same character error rate on the measured "

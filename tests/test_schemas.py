@@ -84,3 +84,16 @@ def test_lone_surrogates_from_broken_files_still_serialise():
     e = ErrorItem(code="x", message="bad \udc80 byte", stage="ingest", file="f\udcff.pdf")
     assert "\ufffd" in json.loads(w.model_dump_json())["text"]
     assert json.loads(e.model_dump_json())["file"] == "f\ufffd.pdf"
+
+
+def test_job_options_precision_is_checked():
+    from schemas import Job, JobOptions
+    from workers.jobs import _options
+
+    assert JobOptions().precision == "auto"
+    with pytest.raises(ValidationError, match="precision"):
+        JobOptions(precision="bf16")
+    job = Job(id="j", created_at="2026-12-03T00:00:00Z", updated_at="2026-12-03T00:00:00Z",
+              options=JobOptions(precision="fp32", mode="vision"))
+    opts = _options(job, 2)
+    assert (opts.precision, opts.mode, opts.pages) == ("fp32", "vision", "2")

@@ -99,11 +99,13 @@ def test_submit_python_api_and_exactly_once_pages(workers, client):
 
 def test_submit_result_status_through_the_cli(workers, tmp_path):
     pdf = make_text_pdf(docs_dir("cli") / "two.pdf", pages=2)
-    r = subprocess.run([DOCVLM, "submit", str(pdf), "--wait", "--timeout", "120"],
+    r = subprocess.run([DOCVLM, "submit", str(pdf), "--wait", "--timeout", "120",
+                        "--precision", "fp32"],
                        capture_output=True, text=True, env={**os.environ, **ENV}, timeout=200)
     assert r.returncode == 0, r.stderr
     job_id = r.stdout.splitlines()[0]
-    assert json.loads(r.stdout[len(job_id) + 1:])["status"] == "succeeded"
+    job = json.loads(r.stdout[len(job_id) + 1:])
+    assert job["status"] == "succeeded" and job["options"]["precision"] == "fp32"
     r = subprocess.run([DOCVLM, "result", job_id, "-o", str(tmp_path / "out")],
                        capture_output=True, text=True, env={**os.environ, **ENV})
     assert r.returncode == 0, r.stderr

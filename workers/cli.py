@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from docvlm import errors
-from docvlm.cli import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, run
+from docvlm.cli import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, add_precision_option, run
 from docvlm.cli import build_parser as library_parser
 from docvlm.ingest import expand_inputs, parse_page_ranges
 
@@ -26,7 +26,7 @@ def cmd_submit(args) -> int:
     if not files:
         return EXIT_FAILURE
     options = JobOptions(mode=args.mode, pages=args.pages, dpi=args.dpi, password=args.password,
-                         schema_path=args.schema)
+                         schema_path=args.schema, precision=args.precision)
     job = client.submit([f.resolve() for f in files], options)
     print(job.id)
     if not args.wait:
@@ -107,6 +107,7 @@ def build_parser():
     p.add_argument("--dpi", type=int, default=200)
     p.add_argument("--password")
     p.add_argument("--schema", help="form schema for field extraction")
+    add_precision_option(p)
     p.set_defaults(func=cmd_submit)
     for name, fn, text in (("status", cmd_status, "show a job's state and progress"),
                            ("cancel", cmd_cancel, "cancel a job (queued batches are skipped, "

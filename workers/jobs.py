@@ -78,7 +78,8 @@ def plan(store: Store, paths: list[Path], options: JobOptions, batch_pages: int 
 
 def _options(job: Job, page: int) -> ExtractOptions:
     o = job.options
-    return ExtractOptions(pages=str(page), dpi=o.dpi, password=o.password, mode=o.mode)
+    return ExtractOptions(pages=str(page), dpi=o.dpi, password=o.password, mode=o.mode,
+                          precision=o.precision)
 
 
 def run_batch(store: Store, b: Batch, on_page=None) -> str:
