@@ -70,14 +70,15 @@ def dots(text: str, name: str, r: random.Random) -> np.ndarray | None:
     pcf = ":" not in name
     if pcf and any(ord(c) > 255 for c in text):
         return None
-    if pcf:
-        w, h = f.getbbox(text)[2:]
-    else:
-        asc, desc = f.getmetrics()
-        w, h = round(f.getlength(text)), asc + desc
+
+    def width(s: str) -> int:  # a PCF font's bitmap box, Terminus's advance
+        return f.getbbox(s)[2] if pcf else round(f.getlength(s))
+
+    h = f.getbbox(text)[3] if pcf else sum(f.getmetrics())
+    w = width(text)
     spacing = r.choice((0, 0, 0, 1, 1, 2)) if r.random() < 0.2 else 0
     if spacing:  # cells apart: one character at a time
-        adv = [round(f.getlength(c)) if not pcf else f.getbbox(c)[2] for c in text]
+        adv = [width(c) for c in text]
         w = sum(adv) + spacing * max(0, len(text) - 1)
     im = Image.new("L", (max(1, w) + 2, h + 2), 255)
     d = ImageDraw.Draw(im)
