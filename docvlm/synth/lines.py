@@ -11,8 +11,9 @@ fonts printed dot by dot (:mod:`docvlm.synth.pixel`) and hard black-and-white
 thresholds (fax, thermal); boxes cut as real annotations and segmenters cut them (tight
 enough to clip the glyphs, or holding a neighbouring line's descenders or ascenders); blur
 that scales with the text (soft focus on small print). A quarter of the training lines are
-receipt lines: till-receipt text, often monospaced, with strokes broken by a print head's
-dead rows and columns, or faint grey ink on grey paper."""
+receipt lines: till-receipt text, often monospaced, squeezed more often (condensed
+fonts), with strokes broken by a print head's dead rows and columns, ink that fades in and
+out along the line, or faint grey ink on grey paper."""
 
 from __future__ import annotations
 
@@ -205,8 +206,8 @@ def _print_style(img: np.ndarray, r: random.Random, receipt: bool = False, *,
     a dot wide and drawn dot by dot already: no thinning, broken strokes or redrawn dots."""
     steps = []
     g = median_glyph_height(img) or 10.0
-    if r.random() < 0.25:
-        f = r.uniform(0.7, 1.3)
+    if r.random() < (0.4 if receipt else 0.25):  # receipts: condensed fonts squeezed more
+        f = r.uniform(0.6, 1.3) if receipt else r.uniform(0.7, 1.3)
         img = cv2.resize(img, (max(1, round(img.shape[1] * f)), img.shape[0]),
                          interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
         steps.append("stretch")
@@ -231,12 +232,29 @@ def _print_style(img: np.ndarray, r: random.Random, receipt: bool = False, *,
         t = r.uniform(110, 190)
         img = np.where(img < t, 0, 255).astype(np.uint8)
         steps.append("threshold")
-    if receipt and r.random() < 0.3:  # faint thermal print on grey paper: 25-90 levels
+    if receipt and r.random() < 0.15:  # (not made faint as well: too little left to read)
+        img = patchy_ink(img, r)
+        steps.append("patchy")
+    elif receipt and r.random() < 0.3:  # faint thermal print on grey paper: 25-90 levels
         paper = r.uniform(200, 250)
         ink = paper - r.uniform(25, 90)
         img = (ink + img.astype(np.float32) * ((paper - ink) / 255)).astype(np.uint8)
         steps.append("faint")
     return img, steps
+
+
+def patchy_ink(img: np.ndarray, r: random.Random) -> np.ndarray:
+    """Ink that comes and goes along the line, as a thermal head pressed unevenly or a
+    ribbon worn in places leaves it: the ink's strength follows a smooth random profile
+    across the line (a few bumps per line), down to a quarter in the faintest stretches,
+    where letters are partly gone."""
+    h, w = img.shape
+    knots = max(2, round(w / max(1, h) / r.uniform(1.5, 4)))
+    rng = np.random.default_rng(r.getrandbits(32))
+    profile = np.interp(np.linspace(0, knots, w), np.arange(knots + 1),
+                        rng.uniform(r.uniform(0.25, 0.6), 1.0, knots + 1))
+    ink = (255 - img.astype(np.float32)) * np.clip(profile, 0, 1)[None, :]
+    return (255 - ink).astype(np.uint8)
 
 
 def broken_strokes(img: np.ndarray, r: random.Random, glyph: float) -> np.ndarray:
