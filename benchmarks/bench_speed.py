@@ -88,7 +88,8 @@ def main() -> int:
         ref = _model_for(opts)
         model = ref.get() if ref is not None else None  # loaded once, like a worker does
         opts.model = model
-        fast = ExtractOptions(mode="auto", model=model, read_scales=(1.0,))
+        fast = ExtractOptions(mode="auto", model=model, read_scales=(1.0,),
+                              read_widths=(1.0,))
         ref32 = _model_for(ExtractOptions(mode="auto", model=args.model, precision="fp32"))
         fp32 = ExtractOptions(mode="auto", model=ref32.get() if ref32 is not None else None)
         rows = [("scanned A4 page (200 DPI)", scan, scan), ("born-digital A4 page", pdf,

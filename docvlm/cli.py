@@ -14,7 +14,7 @@ from pathlib import Path
 
 from docvlm import errors
 from docvlm.batch import Summary, run_batch
-from docvlm.crops import READ_SCALES
+from docvlm.crops import READ_SCALES, READ_WIDTHS
 from docvlm.ingest import Limits, expand_inputs, parse_page_ranges
 from docvlm.output import to_html, to_json, to_markdown, write_atomic
 from docvlm.pipeline import ExtractOptions
@@ -71,9 +71,10 @@ def _add_extract(sub) -> None:
     p.add_argument("--render-workers", type=int, default=1,
                    help="render pages in this many processes (default: 1)")
     p.add_argument("--fast-read", action="store_true",
-                   help="read each text line once, at one scale (about 3x faster reading, "
-                        "about twice the character errors; default: lines the first two "
-                        "readings disagree on are read at five scales, the consensus kept)")
+                   help="read each text line once, at one scale and width (faster "
+                        "reading, about twice the character errors; default: lines the "
+                        "first two readings disagree on are read at five scales and two "
+                        "widths, the consensus kept)")
     add_precision_option(p)
     p.add_argument("--schema", metavar="SCHEMA", help="extract these fields instead of the "
                    "document: a JSON Schema file or a pydantic model as module:Class")
@@ -255,6 +256,7 @@ def cmd_extract(args) -> int:
                           render_workers=args.render_workers, mode=args.mode,
                           model=args.model,
                           read_scales=(1.0,) if args.fast_read else READ_SCALES,
+                          read_widths=(1.0,) if args.fast_read else READ_WIDTHS,
                           precision=args.precision)
     files, problems = expand_inputs(args.paths)
     if args.schema:

@@ -29,6 +29,7 @@ from rapidfuzz.distance import Levenshtein
 from docvlm import segment
 from docvlm.crops import (
     READ_SCALES,
+    READ_WIDTHS,
     fit_line,
     normalize_text_scale,
     stretch_contrast,
@@ -177,8 +178,10 @@ class PageReader:
     """Runs the model's tasks on one rendered page (gray, with its size in points)."""
 
     def __init__(self, model: DocVLM, batch_size: int = 8,
-                 scales: tuple[float, ...] = READ_SCALES) -> None:
+                 scales: tuple[float, ...] = READ_SCALES,
+                 widths: tuple[float, ...] = READ_WIDTHS) -> None:
         self.model, self.bs, self.scales = model, batch_size, tuple(scales) or (1.0,)
+        self.views = [(s, w) for s in self.scales for w in tuple(widths) or (1.0,)]
 
     def _generate(self, samples: list[Sample], max_new: int, lines: bool = False):
         """Greedy generation in batches. ``lines``: every sample is one text line, so its
@@ -327,33 +330,34 @@ class PageReader:
 
     def read_lines(self, crops: list[np.ndarray],
                    fracs: list[tuple[float, float, float, float]] | None = None) -> list:
-        """The reading head's text of each line crop, read at ``self.scales``: at the first
-        two scales, and where those disagree at the rest too, keeping the
-        :func:`consensus` reading."""
+        """The reading head's text of each line crop, read at ``self.scales``, each at
+        ``self.widths``: the first two of those views, and where they disagree the rest too,
+        keeping the :func:`consensus` reading."""
         fracs = fracs or [(0.0, 0.0, 1.0, 1.0)] * len(crops)
         readings: list[list] = [[] for _ in crops]
 
-        def run(idx: list[int], scale: float) -> None:
+        def run(idx: list[int], scale: float, widen: float) -> None:
             for i, g in zip(idx, self._ctc_read([crops[i] for i in idx],
-                                                [fracs[i] for i in idx], scale)):
+                                                [fracs[i] for i in idx], scale, widen)):
                 readings[i].append(g)
 
         # alike widths batched together: the encoder pads a batch to its longest line
         todo = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / max(
             1, crops[i].shape[0]))
-        for n, scale in enumerate(self.scales):
+        for n, (scale, widen) in enumerate(self.views):
             if n == 2:  # the first two readings agree: settled
                 todo = [i for i in todo if readings[i][0].text != readings[i][1].text]
-            run(todo, scale)
+            run(todo, scale, widen)
         return [repair_numbers(consensus(r)) for r in readings]
 
     def _ctc_read(self, crops: list[np.ndarray], fracs: list[tuple[float, float, float, float]],
-                  scale: float = 1.0) -> list:
-        """The reading head's greedy reading of each line crop at one glyph scale, 32 at a
-        time."""
+                  scale: float = 1.0, widen: float = 1.0) -> list:
+        """The reading head's greedy reading of each line crop at one glyph scale (and
+        width, :func:`fit_line`), 32 at a time."""
         out = []
         for k in range(0, len(crops), 32):
-            views = [prepare_image(fit_line(c, self.model.cfg.tiling.line_px, jitter=scale),
+            views = [prepare_image(fit_line(c, self.model.cfg.tiling.line_px, jitter=scale,
+                                            widen=widen),
                                    self.model.cfg, "native", f)[0]
                      for c, f in zip(crops[k : k + 32], fracs[k : k + 32])]
             out += self.model.ctc_read(views)

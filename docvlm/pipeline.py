@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docvlm import errors
-from docvlm.crops import READ_SCALES
+from docvlm.crops import READ_SCALES, READ_WIDTHS
 from docvlm.ingest import Limits, OpenedDocument, open_document, parse_page_ranges
 from docvlm.preprocess import preprocess_scan
 from docvlm.render import DEFAULT_DPI, RenderedPage, render_pages
@@ -38,7 +38,8 @@ class ExtractOptions:
     mode: str = "auto"  # auto | vision | anchored | text (text layer only, no model)
     model: object = None  # model folder (or a loaded DocVLM); None: $DOCVLM_MODEL or the
     # shipped weights
-    read_scales: tuple[float, ...] = READ_SCALES  # (1.0,): each line read once, faster
+    read_scales: tuple[float, ...] = READ_SCALES  # (1.0,) and read_widths (1.0,): each
+    read_widths: tuple[float, ...] = READ_WIDTHS  # line read once, faster
     precision: str = "auto"  # auto (int8 on CPU) | int8 | fp32: the model's linear layers
 
 
@@ -106,7 +107,7 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
         else:
             from docvlm.passes import PageReader
 
-            reader = PageReader(model.get(), scales=opts.read_scales)
+            reader = PageReader(model.get(), scales=opts.read_scales, widths=opts.read_widths)
             found, problems, counts = reader.layout(
                 image, n, width, height, anchors=regions if mode == "anchored" else None)
             tokens = TokenStats(kept=counts[0], total=counts[1]) if counts else None

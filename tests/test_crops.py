@@ -32,6 +32,20 @@ def test_fit_line_gives_the_trained_glyph_size_in_an_exact_band(seed):
     assert ink_rows[0] >= 1 and ink_rows[-1] <= 30  # the whole line is inside the band
 
 
+def test_fit_line_widen_scales_the_width_only():
+    """``widen`` draws the line wider at the same glyph height (the reader's wider view)."""
+    crop = render_line(random.Random(3), "TOTAL INCL. GST 12.50", "heldout", degrade_p=0.0)
+    plain, wide = fit_line(crop.image, 32), fit_line(crop.image, 32, widen=1.25)
+    assert wide.shape[0] == plain.shape[0] == 32
+
+    def ink_width(img):
+        cols = np.nonzero((img < 128).any(axis=0))[0]
+        return cols[-1] - cols[0] + 1
+
+    assert 1.2 < ink_width(wide) / ink_width(plain) < 1.3
+    assert abs(median_glyph_height(wide) - median_glyph_height(plain)) <= 1
+
+
 def test_fit_line_on_blank_and_tiny_input():
     blank = np.full((20, 50), 250, np.uint8)
     out = fit_line(blank, 32)

@@ -275,9 +275,10 @@ def test_amounts_with_points_for_thousands_separators_and_months_are_repaired():
 
 def test_lines_are_read_again_at_more_scales_only_where_the_first_two_disagree():
     """The shipped reading head on rendered lines (training-split fonts, degraded): every
-    line is read at the first two scales, and only lines whose two readings differ at the
-    other three; the consensus has fewer character errors than one reading."""
-    from docvlm.crops import READ_SCALES
+    line is read in the first two views (scale 1.0 at its measured width and a quarter
+    wider), and only lines whose two readings differ in the other eight (four more scales,
+    each at both widths); the consensus has fewer character errors than one reading."""
+    from docvlm.crops import READ_SCALES, READ_WIDTHS
     from docvlm.eval.metrics import corpus_cer
     from docvlm.pipeline import DEFAULT_MODEL_DIR
     from docvlm.synth.lines import render_line, training_text
@@ -290,13 +291,14 @@ def test_lines_are_read_again_at_more_scales_only_where_the_first_two_disagree()
     read = model.ctc_read
     model.ctc_read = lambda views: calls.append(len(views)) or read(views)
     with torch.no_grad():
-        once = PageReader(model, scales=(1.0,)).read_lines([c.image for c in crops])
+        once = PageReader(model, scales=(1.0,), widths=(1.0,)).read_lines(
+            [c.image for c in crops])
         assert sum(calls) == 40
         calls.clear()
         multi = PageReader(model).read_lines([c.image for c in crops])
-    assert len(READ_SCALES) == 5
-    n_disagree = (sum(calls) - 80) // 3
-    assert sum(calls) == 80 + 3 * n_disagree and 0 < n_disagree < 40
+    assert len(READ_SCALES) == 5 and READ_WIDTHS == (1.0, 1.25)
+    n_disagree = (sum(calls) - 80) // 8
+    assert sum(calls) == 80 + 8 * n_disagree and 0 < n_disagree < 40
     refs = [c.text for c in crops]
     assert corpus_cer([g.text for g in multi], refs) < corpus_cer([g.text for g in once], refs)
 
@@ -325,7 +327,7 @@ def test_int8_reading_head_reads_as_well_as_float32_and_extraction_uses_it(tmp_p
     assert any(type(m) is nn.Linear for m in fp32.modules())
     cers = {}
     for name, m in (("fp32", fp32), ("int8", int8)):
-        got = PageReader(m, scales=(1.0,)).read_lines([c.image for c in crops])
+        got = PageReader(m, scales=(1.0,), widths=(1.0,)).read_lines([c.image for c in crops])
         cers[name] = corpus_cer([g.text for g in got], refs)
     assert cers["int8"] < cers["fp32"] + 0.01 and cers["int8"] < 0.08, cers
     # extraction: int8 by default, float32 on request

@@ -16,6 +16,7 @@ from docvlm.synth.lines import (
     broken_strokes,
     dot_matrix,
     line_text,
+    patchy_ink,
     render_line,
     training_text,
 )
@@ -124,7 +125,8 @@ def test_receipt_lines_are_upper_case_till_text_in_receipt_print_styles():
     assert sum(c.family in mono or c.family.startswith("pixel:")  # (bitmap fonts are)
                for c in lines) > 0.5 * len(lines)
     steps = {s for c in lines for s in c.degradations}
-    assert {"broken", "faint", "dots", "bitmap"} <= steps
+    assert {"broken", "faint", "dots", "bitmap", "patchy", "stretch"} <= steps
+    assert not any({"patchy", "faint"} <= set(c.degradations) for c in lines)
     # the till's line kinds: article numbers, clock times, registration numbers, footers
     texts = [c.text for c in lines]
     assert any(re.search(r"\b\d{13}\b", t) for t in texts)
@@ -139,6 +141,17 @@ def test_receipt_lines_are_upper_case_till_text_in_receipt_print_styles():
     a = render_line(random.Random(9), "TOTAL 12.50", "heldout", receipt=True)
     b = render_line(random.Random(9), "TOTAL 12.50", "heldout")
     np.testing.assert_array_equal(a.image, b.image)
+
+
+def test_patchy_ink_fades_in_and_out_along_the_line_but_never_vanishes():
+    img = np.full((30, 600), 255, np.uint8)
+    img[8:22, 10:590] = 0
+    for seed in range(20):
+        out = patchy_ink(img, random.Random(seed))
+        ink = (255 - out[8:22, 10:590].astype(np.float32)).mean(axis=0) / 255
+        assert ink.min() >= 0.25 - 1e-3 and ink.max() <= 1.0  # a quarter of the ink at least
+        assert ink.max() - ink.min() > 0.05  # stronger in places than in others
+        assert (out[:8] == 255).all()  # paper stays paper
 
 
 def test_broken_strokes_blank_thin_bands_across_the_ink():
