@@ -371,11 +371,12 @@ def cmd_eval(args) -> int:
 
     from docvlm.eval.run import DEFAULT_DATA, evaluate, print_table
     from docvlm.model.vlm import DocVLM
+    from docvlm.passes import int8_for
 
     if args.threads:
         torch.set_num_threads(args.threads)
     model = DocVLM.load(args.model)
-    if args.precision != "fp32":
+    if int8_for(args.precision):
         model.quantize_int8()
     data = Path(args.data) if args.data else DEFAULT_DATA
     results = {name: evaluate(model, name, args.n, data) for name in args.sets}

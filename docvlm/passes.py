@@ -162,6 +162,12 @@ class LineCrop:
 _loaded: dict[tuple[str, bool], DocVLM] = {}
 
 
+def int8_for(precision: str) -> bool:
+    """Whether a ``--precision`` (auto | int8 | fp32) runs the linear layers in int8: all
+    but fp32 (auto means int8 on a CPU; :meth:`DocVLM.quantize_int8` is a no-op elsewhere)."""
+    return precision != "fp32"
+
+
 def load_model(path: str | Path, int8: bool = False) -> DocVLM:
     """Load once per process (workers and pools call this repeatedly). ``int8``: the linear
     layers quantized to int8 on a CPU (:meth:`DocVLM.quantize_int8`; a no-op elsewhere)."""

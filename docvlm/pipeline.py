@@ -151,9 +151,9 @@ class ModelRef:
 
     def get(self):
         if self._model is None:
-            from docvlm.passes import load_model
+            from docvlm.passes import int8_for, load_model
 
-            self._model = load_model(self.path, int8=self.precision != "fp32")
+            self._model = load_model(self.path, int8=int8_for(self.precision))
         return self._model
 
 

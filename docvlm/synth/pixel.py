@@ -103,11 +103,8 @@ def enlarge(on: np.ndarray, scale: float, r: random.Random) -> np.ndarray:
     smooth resample."""
     h, w = on.shape
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    img = np.where(on, 0, 255).astype(np.uint8)
     x = r.random()
-    if x < 0.35:
-        return cv2.resize(img, size, interpolation=cv2.INTER_NEAREST)
-    if x < 0.8:
+    if 0.35 <= x < 0.8:
         p = max(4, round(scale * 2))  # supersampled pitch
         rad = r.uniform(0.35, 0.75) * p
         k = int(np.ceil(rad * 2)) | 1
@@ -116,7 +113,9 @@ def enlarge(on: np.ndarray, scale: float, r: random.Random) -> np.ndarray:
         ink = _centres(on, p, disk)
         sup = (255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8)
         return cv2.resize(sup, size, interpolation=cv2.INTER_AREA)
-    return cv2.resize(img, size, interpolation=cv2.INTER_LINEAR)
+    img = np.where(on, 0, 255).astype(np.uint8)
+    return cv2.resize(img, size, interpolation=cv2.INTER_NEAREST if x < 0.35 else
+                      cv2.INTER_LINEAR)
 
 
 def _centres(on: np.ndarray, p: int, disk: np.ndarray) -> np.ndarray:
