@@ -71,8 +71,8 @@ def _add_extract(sub) -> None:
     p.add_argument("--render-workers", type=int, default=1,
                    help="render pages in this many processes (default: 1)")
     p.add_argument("--fast-read", action="store_true",
-                   help="read each text line once, at one scale and width (faster "
-                        "reading, about twice the character errors; default: lines the "
+                   help="read each text line once, at one scale and width (about 4x "
+                        "faster reading, many times the character errors; default: lines the "
                         "first two readings disagree on are read at five scales and two "
                         "widths, the consensus kept)")
     add_precision_option(p)

@@ -336,8 +336,8 @@ class PageReader:
 
     def read_lines(self, crops: list[np.ndarray],
                    fracs: list[tuple[float, float, float, float]] | None = None) -> list:
-        """The reading head's text of each line crop, read at ``self.scales``, each at
-        ``self.widths``: the first two of those views, and where they disagree the rest too,
+        """The reading head's text of each line crop, read in ``self.views`` (every scale
+        at every width): the first two views, and where those disagree the rest too,
         keeping the :func:`consensus` reading."""
         fracs = fracs or [(0.0, 0.0, 1.0, 1.0)] * len(crops)
         readings: list[list] = [[] for _ in crops]
