@@ -125,6 +125,8 @@ def _add_train(sub) -> None:
     p.add_argument("--lr-scale", type=float, default=1.0, help="multiply every learning rate")
     p.add_argument("--ctc-weight", type=float, help="override the reading head's loss weight "
                    "(0 trains the fused model without reading-first)")
+    p.add_argument("--mix", metavar="TASK=W,...", help="override the stage's task mix, e.g. "
+                   "read_line=0.8,read_receipt_line=0.2 (tasks: docvlm.train.tasks.BUILDERS)")
     p.add_argument("--seed", type=int, default=0, help="data and init seed (default: 0)")
     p.add_argument("--workers", type=int, default=1, help="data worker processes (default: 1)")
     p.add_argument("--threads", type=int, help="torch threads for the trainer")
@@ -339,7 +341,7 @@ def cmd_train(args) -> int:
     import json
 
     from docvlm.train.loop import TrainOptions, train
-    from docvlm.train.stages import get_stage
+    from docvlm.train.stages import get_stage, parse_mix
 
     stage = get_stage(args.stage)
     if args.steps:
@@ -347,6 +349,11 @@ def cmd_train(args) -> int:
     if args.batch_size:
         stage.batch_size = args.batch_size
     stage.lr = {k: v * args.lr_scale for k, v in stage.lr.items()}
+    if args.mix:
+        try:
+            stage.mix = parse_mix(args.mix)
+        except ValueError as e:
+            raise errors.UsageError(f"--mix: {e}") from None
     if args.ctc_weight is not None:
         stage.ctc_weight = args.ctc_weight
         if args.ctc_weight == 0:

@@ -116,3 +116,45 @@ def test_ctc_stage_needs_a_reading_head(tmp_path):
     stream = TaskStream(model.cfg, model.tokenizer, {"read_line": 1.0}, 2, seed=1)
     with pytest.raises(ValueError, match="reading head"):
         model(next(iter(stream))[1], lm_weight=0)
+
+
+def test_mix_flag_parses_task_weights_and_names_what_is_wrong(tmp_path, capsys):
+    from docvlm.cli import main
+    from docvlm.train.stages import parse_mix
+
+    assert parse_mix("read_line=0.8, read_receipt_line=0.2") == {
+        "read_line": 0.8, "read_receipt_line": 0.2}
+    for bad, says in [("read_lines=1", "unknown task 'read_lines'"),
+                      ("read_line", "is not TASK=WEIGHT"),
+                      ("read_line=x", "not a number: 'x'"),
+                      ("read_line=-1", "must be a finite number >= 0"),
+                      ("read_line=1,read_line=2", "given twice"),
+                      ("read_line=0", "every weight is 0")]:
+        with pytest.raises(ValueError, match=says):
+            parse_mix(bad)
+    assert main(["train", "--stage", "ctc", "--run", str(tmp_path / "r"), "--preset", "tiny",
+                 "--mix", "read_line=1,table=x"]) == 2
+    assert "--mix: weight of 'table' is not a number" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()  # refused before a run folder was made
+
+
+def test_receipt_line_task_draws_receipt_lines_in_training_only(tmp_path):
+    import random
+
+    from docvlm.train.tasks import read_line, read_receipt_line
+
+    cfg = new_model(opts(tmp_path)).cfg
+    for s in range(3):  # held out: exactly read_line's lines
+        a = read_receipt_line(random.Random(s), "heldout", cfg)
+        b = read_line(random.Random(s), "heldout", cfg)
+        assert a.target == b.target
+        assert (a.views[0].pixels == b.views[0].pixels).all()
+
+    def upper_share(builder):
+        texts = [builder(random.Random(s), "train", cfg).target for s in range(60)]
+        return sum(t == t.upper() and any(c.isalpha() for c in t) for t in texts) / 60
+
+    # receipt lines are mostly upper case (0.79 of training_text's receipt lines); read_line
+    # draws them a quarter of the time among lines upper case 0.3 of the time
+    receipt, mixed = upper_share(read_receipt_line), upper_share(read_line)
+    assert receipt > 0.65 and receipt > mixed + 0.15

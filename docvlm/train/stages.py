@@ -69,3 +69,29 @@ def get_stage(name: str) -> Stage:
         raise ValueError(f"unknown stage {name!r}; choose from {list(STAGES)}")
     s = STAGES[name]
     return Stage(**{**s.to_dict(), "lr": dict(s.lr), "mix": dict(s.mix)})
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """``"read_line=0.8,read_receipt_line=0.2"`` -> a task mix; names must be known tasks and
+    weights non-negative numbers, at least one above zero (``TaskStream`` draws by them)."""
+    from docvlm.train.tasks import BUILDERS
+
+    mix: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, w = part.strip().partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"{part.strip()!r} is not TASK=WEIGHT")
+        if name not in BUILDERS:
+            raise ValueError(f"unknown task {name!r}; known: {sorted(BUILDERS)}")
+        if name in mix:
+            raise ValueError(f"task {name!r} given twice")
+        try:
+            mix[name] = float(w)
+        except ValueError:
+            raise ValueError(f"weight of {name!r} is not a number: {w.strip()!r}") from None
+        if not mix[name] >= 0 or mix[name] == float("inf"):
+            raise ValueError(f"weight of {name!r} must be a finite number >= 0, got {w.strip()}")
+    if not any(mix.values()):
+        raise ValueError("every weight is 0: nothing to draw")
+    return mix

@@ -42,7 +42,16 @@ def read_line(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     in a ``line_px`` band); where that measure is off by half or more (dots too fine to
     join), at the glyph height of its clean render, since a line scaled wrong teaches
     nothing."""
-    receipt = split == "train" and r.random() < RECEIPT_LINES
+    return _read_line(r, split, cfg, split == "train" and r.random() < RECEIPT_LINES)
+
+
+def read_receipt_line(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
+    """A till-receipt line (training split; the held-out split draws ``read_line``'s lines):
+    a stage's mix weights it to read more receipt lines than ``read_line``'s quarter."""
+    return _read_line(r, split, cfg, split == "train")
+
+
+def _read_line(r: random.Random, split: str, cfg: DocVLMConfig, receipt: bool) -> Sample:
     text = training_text(r, receipt=receipt) if split == "train" else line_text(r)
     crop = render_line(r, text, split, receipt=receipt)
     g = median_glyph_height(crop.image)
@@ -73,8 +82,8 @@ def lm_text(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     return Sample([], "<task_read>", paragraph(r, r.randint(1, 3))[:400])
 
 
-BUILDERS: dict[str, Builder] = {"read_line": read_line, "read_block": read_block,
-                                "lm_text": lm_text}
+BUILDERS: dict[str, Builder] = {"read_line": read_line, "read_receipt_line": read_receipt_line,
+                                "read_block": read_block, "lm_text": lm_text}
 
 
 # ---------------------------------------------------------------- page-level tasks
