@@ -195,7 +195,8 @@ def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None,
     h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     area = stats[:, cv2.CC_STAT_AREA]
     keep = (
-        (area >= max(3, g * g / 40))  # specks (dots of i and j survive: they are near g/4)
+        ~separator_rows(stats, g)  # a receipt's rows of dashes, equals signs or dots
+        & (area >= max(3, g * g / 40))  # specks (dots of i and j survive: they are near g/4)
         & ~((w > 6 * g) & (h < 0.5 * g))  # horizontal rules and underlines
         & ~((h > 4 * g) & (w < 0.5 * g))  # vertical rules
         & (h < 5 * g)  # figures, logos, big boxes (a table border's box is huge)
@@ -220,6 +221,54 @@ def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None,
     if boxes_out is not None:
         boxes_out.extend(found)
     return out, g
+
+
+def separator_rows(stats: np.ndarray, g: float) -> np.ndarray:
+    """Which components (``_components`` stats) make up a printed separator: a row of at
+    least six flat marks (dashes, the bars of equals signs, dots; under half a glyph tall)
+    at most 1.2 glyph heights apart, five glyphs long or more, alone on its row (taller
+    ink across under a quarter of its length, none within two glyphs of its ends: the dot
+    leaders of "Total ...... 5" stay with their line). Tills print them between a
+    receipt's parts, often a few pixels from the text, and a scan's blur joins them to the
+    line above or below."""
+    out = np.zeros(len(stats), bool)
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    cy = y + h / 2
+    flat = np.nonzero((h <= 0.45 * g) & (w <= 3 * g))[0]
+    if len(flat) < 6:
+        return out
+    tall = np.nonzero(h > 0.45 * g)[0]
+    flat = flat[np.argsort(cy[flat], kind="stable")]
+    rows, cur = [], [flat[0]]
+    for i in flat[1:]:  # marks whose centres lie within a fifth of a glyph: one row
+        if cy[i] - cy[cur[0]] <= 0.2 * g:
+            cur.append(i)
+        else:
+            rows.append(cur)
+            cur = [i]
+    rows.append(cur)
+    for row in rows:
+        if len(row) < 6:
+            continue
+        row = sorted(row, key=lambda i: x[i])
+        chain = [row[0]]
+        for i in [*row[1:], None]:
+            if i is not None and x[i] - (x[chain[-1]] + w[chain[-1]]) <= 1.2 * g:
+                chain.append(i)
+                continue
+            x0, x1 = x[chain[0]], max(x[j] + w[j] for j in chain)
+            if len(chain) >= 6 and x1 - x0 >= 5 * g:
+                c = float(np.median(cy[chain]))
+                row_ink = tall[(y[tall] < c) & (y[tall] + h[tall] > c)]
+                on = row_ink[(x[row_ink] < x1) & (x[row_ink] + w[row_ink] > x0)]
+                cover = np.minimum(x[on] + w[on], x1) - np.maximum(x[on], x0)
+                beside = ((x[row_ink] < x1 + 2 * g) & (x[row_ink] + w[row_ink] > x0 - 2 * g)
+                          & ((x[row_ink] + w[row_ink] <= x0) | (x[row_ink] >= x1)))
+                if cover.sum() < 0.25 * (x1 - x0) and not beside.any():
+                    out[chain] = True
+            chain = [i]
+    return out
 
 
 def _split_at_blank_rows(mask: np.ndarray, rect: Rect, glyph: float) -> list[Rect]:

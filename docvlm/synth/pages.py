@@ -166,6 +166,23 @@ class Canvas:
     def rule(self, x0: float, y0: float, x1: float, y1: float, width: float = 0.6) -> None:
         self.page.draw_line((x0, y0), (x1, y1), width=width)
 
+    def separator(self, x0: float, x1: float, y: float, size: float, r: random.Random) -> None:
+        """A till receipt's printed separator across ``x0..x1`` at ``y``, drawn (not text, so
+        neither the text layer nor the truth holds it): a row of dashes, of equals signs or
+        of dots, in the proportions of a ``size``-point monospaced face."""
+        kind = r.choice(("dashes", "equals", "dots"))
+        pitch = size * r.uniform(0.55, 0.65)  # one character cell
+        if kind == "dots":
+            d = size * r.uniform(0.1, 0.16)
+            rows, width = [y], d
+        else:
+            d = pitch * r.uniform(0.55, 0.85)
+            width = size * r.uniform(0.06, 0.1)
+            rows = [y] if kind == "dashes" else [y - size * 0.12, y + size * 0.12]
+        for yy in rows:
+            self.page.draw_line((x0, yy), (x1, yy), width=width,
+                                dashes=f"[{d:.2f} {pitch - d:.2f}] 0")
+
     def rect(self, r: tuple[float, float, float, float], width: float = 0.6,
              fill: float | None = None) -> None:
         self.page.draw_rect(pymupdf.Rect(r), width=width,
@@ -519,6 +536,9 @@ def _receipt(c: Canvas, r: random.Random, v: int, W: float, H: float) -> tuple[l
         y += size * 1.25
     regs.append(TRegion("header", addr))
     y += size * 0.8
+    if r.random() < 0.5:  # printed separators (dashes, equals signs, dots) between parts
+        c.separator(m, W - m, y - size * r.uniform(0.1, 0.4), size, r)
+        y += size * 0.6
     date = T.date(r)
     dl = c.line(m, y, f"Date: {date}  {r.randint(7, 22):02d}:{r.randint(0, 59):02d}", size)
     kvs.append(KV("Date", date, dl.box, dl.box))
@@ -534,13 +554,19 @@ def _receipt(c: Canvas, r: random.Random, v: int, W: float, H: float) -> tuple[l
         lines.append(c.line(W - m, y, f"{price:.2f}", size, align="right"))
         y += size * 1.35
     regs.append(TRegion("list", lines))
-    c.rule(m, y, W - m, y, 0.5) if v != 1 else None
+    if v != 1 and r.random() < 0.5:
+        c.rule(m, y, W - m, y, 0.5)
+    elif v != 1:
+        c.separator(m, W - m, y + size * r.uniform(0.1, 0.3), size, r)  # tight or not
+        y += size * 0.5
     y += size * 0.8
     tl = c.line(m, y, "TOTAL", size * 1.1, True)
     tv = c.line(W - m, y, f"{total:.2f}", size * 1.1, True, "right")
     kvs.append(KV("Total", f"{total:.2f}", tl.box, tv.box))
     regs.append(TRegion("key_value", [tl, tv]))
     y += size * 2.5
+    if r.random() < 0.5:
+        c.separator(m, W - m, y - size * 0.6, size, r)
     regs.append(TRegion("footer", [c.line(W / 2, y, r.choice(["THANK YOU", "Thank you!",
                                                                "Please come again"]),
                                           size, align="center")]))
