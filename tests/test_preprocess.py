@@ -208,3 +208,30 @@ def test_source_box_turns_a_box_back_onto_the_page_as_it_came_in(quarter, flip, 
     assert (b.y0 + b.y1) / 2 == pytest.approx(80.5, abs=1.0)
     assert b.x1 - b.x0 == pytest.approx(5 * (abs(np.cos(np.radians(skew))) + abs(np.sin(
         np.radians(skew)))), abs=0.01)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+def test_faint_receipt_in_a_thin_black_frame_is_stretched_and_its_lines_found(seed):
+    """A faded thermal receipt (ink 32 levels below its paper, grain) scanned with a 2-px
+    black frame: the frame hid how washed out the page is, contrast was left alone and no
+    line was found; stretched at most MAX_CONTRAST_GAIN times, the grain stays paper."""
+    import cv2
+
+    from docvlm import segment
+    from docvlm.eval.metrics import box_pr
+    from docvlm.synth.pages import make_page
+
+    clean = make_page(seed, "receipt").render(200)
+    soft = cv2.GaussianBlur(clean.astype(np.float32), (0, 0), 1.0)
+    rng = np.random.default_rng(seed)
+    img = np.clip(240 - (255 - soft) * (32 / 255) + rng.normal(0, 3, soft.shape), 0, 255)
+    img = img.astype(np.uint8)
+    img[:2] = img[-2:] = 20
+    img[:, :2] = img[:, -2:] = 20
+    out, applied, detail = normalize_contrast(img)
+    assert applied and detail.startswith("stretched 2"), detail  # the frame's 20 left out
+    ref = [("l", r) for r in segment.text_lines(clean)]
+    assert not segment.text_lines(img)  # unstretched: nothing found
+    got = [("l", r) for r in segment.text_lines(out)]
+    m = box_pr(got, ref, 0.5)
+    assert m["recall"] >= 0.9 and m["precision"] >= 0.85, m
