@@ -367,7 +367,9 @@ def text_lines(gray: np.ndarray, gap_em: float = 1.0, boxes_out: list[Rect] | No
     _, _, stats = _components(smeared)
     rects: list[Rect] = []
     for x, y, w, h, _ in stats:
-        if h < 0.5 * g or w < 0.5 * g:
+        # (narrower than half a glyph: a speck or a scratch, unless a glyph tall: a lone
+        # "1", a receipt's quantity)
+        if h < 0.5 * g or (w < 0.5 * g and not (0.8 * g <= h <= 1.6 * g and w >= 0.12 * g)):
             continue
         band = (int(x), int(y), int(x + w), int(y + h))
         for piece in _split_at_blank_rows(mask, band, g):

@@ -685,3 +685,24 @@ def test_a_row_of_hyphens_is_a_separator_and_dot_leaders_are_not():
     assert not [r for r in rects if r[1] < 3 * 36 < r[3]]  # no line on the hyphens
     cash = [r for r in rects if r[1] < 3 * 48 < r[3]]
     assert len(cash) == 1 and cash[0][1] > 3 * 40 and cash[0][3] < 3 * 55
+
+
+def test_a_lone_digit_one_in_a_quantity_column_is_a_line():
+    """A receipt's quantity column holds lone "1"s, narrower than half a glyph: once
+    dropped with the specks, their lines were never read."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=60)
+    for k, (item, price) in enumerate([("PLACEMAT 30X45CM", "7.00"), ("TISSUE BOX", "3.50")]):
+        y = 20 + 14 * k
+        page.insert_text((12, y), item, fontname="helv", fontsize=9)
+        page.insert_text((170, y), "1", fontname="helv", fontsize=9)
+        page.insert_text((240, y), price, fontname="helv", fontsize=9)
+    page.draw_rect(pymupdf.Rect(120, 50, 120.6, 51.4), color=(0, 0, 0), fill=(0, 0, 0))
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(3, 3), colorspace=pymupdf.csGRAY)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w)
+    rects = segment.text_lines(img)
+    ones = [r for r in rects if r[0] > 3 * 168 and r[2] < 3 * 176]
+    assert len(ones) == 2, rects  # one "1" per row
+    assert not [r for r in rects if r[1] > 3 * 45]  # a speck is still no line
