@@ -706,3 +706,84 @@ def test_a_lone_digit_one_in_a_quantity_column_is_a_line():
     ones = [r for r in rects if r[0] > 3 * 168 and r[2] < 3 * 176]
     assert len(ones) == 2, rects  # one "1" per row
     assert not [r for r in rects if r[1] > 3 * 45]  # a speck is still no line
+
+
+def _blotched_receipt(seed: int, ink: int, blot: float, blot_px: float):
+    """A faded receipt (ink ``ink`` levels below its paper) on stained paper: blotches a
+    few pixels wide (``blot`` grey levels of spread) and grain, as a thermal receipt kept in
+    a wallet scans."""
+    import cv2
+
+    clean = make_page(seed, "receipt").render(200)
+    soft = cv2.GaussianBlur(clean.astype(np.float32), (0, 0), 1.0)
+    rng = np.random.default_rng(seed)
+    stain = cv2.GaussianBlur(rng.normal(0, 1, soft.shape).astype(np.float32), (0, 0), blot_px)
+    stain *= blot / stain.std()
+    img = 240 - (255 - soft) * (ink / 255) + rng.normal(0, 3, soft.shape) + stain
+    return clean, np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed,ink,blot,blot_px", [(0, 60, 5, 1.5), (0, 60, 5, 3.0),
+                                                   (2, 32, 3, 3.0)])
+def test_a_faded_receipt_on_stained_paper_is_lines_not_specks(seed, ink, blot, blot_px):
+    """Contrast stretched, the stain's blotches crossed the ink thresholds: thousands of
+    specks, a glyph height of the specks' size, and lines of junk or none; gated by the
+    paper's noise (with hysteresis), the receipt's lines are found and little else."""
+    from docvlm.preprocess import denoise, normalize_contrast
+
+    clean, img = _blotched_receipt(seed, ink, blot, blot_px)
+    page = denoise(normalize_contrast(img)[0])[0]
+    truth = [("l", r) for r in segment.text_lines(clean)]
+    got = [("l", r) for r in segment.text_lines(page)]
+    m = box_pr(got, truth, 0.5)
+    assert m["recall"] >= 0.95 and m["precision"] >= 0.9, m
+    ungated = segment.ink_mask(page, noisy_paper=False)
+    gated = segment.ink_mask(page)
+    specks = [segment._components(m)[0] for m in (gated, ungated)]
+    assert specks[0] < 0.5 * specks[1], specks  # the blotches were most of the components
+    _, g_ungated = segment.text_mask(page, ink=ungated)
+    _, g_gated = segment.text_mask(page, ink=gated)
+    _, g_clean = segment.text_mask(clean)
+    assert abs(g_gated - g_clean) <= 0.15 * g_clean < abs(g_ungated - g_clean), (
+        g_gated, g_ungated, g_clean)
+
+
+def test_the_noise_gate_leaves_clean_pages_and_light_grey_print_alone():
+    """Clean paper has no noise to gate by; on grainy paper, light grey print (a footer,
+    a form's hint) beside black print stays ink."""
+    import pymupdf
+
+    p = make_page(HELDOUT_SEED_BASE + 5, "invoice", "heldout")
+    assert segment._noisy_paper_ink(p.render(DPI)) is None
+    doc = pymupdf.open()
+    page = doc.new_page(width=400, height=300)
+    page.insert_text((30, 60), "Invoice INV-2291 due 2026-03-01", fontsize=11)
+    page.insert_text((30, 120), "Prices include VAT at the standard rate", fontsize=11,
+                     color=(0.62, 0.62, 0.62))
+    page.insert_text((30, 180), "Total 1,204.50", fontsize=11)
+    pix = page.get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w).astype(np.float32)
+    rng = np.random.default_rng(1)
+    grainy = np.clip(img - 12 + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    assert segment._noisy_paper_ink(grainy) is not None  # the gate is on
+    lines = segment.text_lines(grainy)
+    assert len(lines) == 3, lines
+    grey = next(r for r in lines if 100 * 200 / 72 < (r[1] + r[3]) / 2 < 140 * 200 / 72)
+    assert grey[2] - grey[0] > 0.8 * 200 / 72 * 200  # the whole grey line, not a piece
+
+
+@pytest.mark.parametrize("i", [10, 22, 32])
+def test_degraded_pages_noise_is_no_line(i):
+    """Held-out pages degraded with noise, fading and uneven light, preprocessed as the
+    pipeline does: the stretched noise made hundreds of junk lines; gated, the page's
+    lines and hardly anything else."""
+    from docvlm.preprocess import preprocess_scan
+
+    p = make_page(HELDOUT_SEED_BASE + 77_000 + i)
+    z = DPI / 72
+    truth = [("l", tuple(v * z for v in ln.box)) for g in p.regions for ln in g.lines]
+    page = preprocess_scan(p.render_degraded(DPI, random.Random(i))[0]).image
+    m = box_pr([("l", r) for r in segment.text_lines(page)], truth, 0.5)
+    assert m["recall"] >= 0.95 and m["precision"] >= 0.9, m
+    ungated = segment.text_lines(page, ink=segment.ink_mask(page, noisy_paper=False))
+    assert len(ungated) > 3 * len(truth)
