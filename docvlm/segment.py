@@ -247,6 +247,15 @@ def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None,
     mask = ink_mask(gray) if ink is None else ink
     _, _, stats = _components(mask)
     g = glyph_height(stats)
+    # a worn print head's dead rows cut every glyph into flat slices a row or two apart:
+    # each slice a component, the glyph height a slice's, and each row of slices a line.
+    # Gaps of up to 2 px closed, a glyph height half again as tall says the print was
+    # broken (clean print: the dots of i and j join their stems, the median stays)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8))
+    _, _, closed_stats = _components(closed)
+    g_closed = glyph_height(closed_stats)
+    if g_closed is not None and (g is None or g_closed >= 1.5 * g):
+        mask, g = closed, g_closed
     if g is None:
         return np.zeros_like(mask), None
     mask, rules = remove_rules(mask, max(15, int(4 * g)))

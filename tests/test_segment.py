@@ -787,3 +787,20 @@ def test_degraded_pages_noise_is_no_line(i):
     assert m["recall"] >= 0.95 and m["precision"] >= 0.9, m
     ungated = segment.text_lines(page, ink=segment.ink_mask(page, noisy_paper=False))
     assert len(ungated) > 3 * len(truth)
+
+
+@pytest.mark.parametrize("i", [0, 17, 18, 26, 49])
+def test_print_broken_by_dead_head_rows_is_lines_not_slices(i):
+    """A worn print head's dead rows cut every glyph into flat slices a row or two apart:
+    each slice was a component, the glyph height a slice's, and each row of slices a line
+    (a receipt line crop became up to 64 lines, each read as junk). Receipt lines of the
+    training generator drawn with broken strokes (dev seeds, as the candidates' check)."""
+    from docvlm.synth.lines import render_line, training_text
+
+    r = random.Random(7_700_000 + i)
+    crop = render_line(r, training_text(r, receipt=True), "train", receipt=True)
+    assert "broken" in crop.degradations
+    lines = segment.text_lines(crop.image)
+    assert len(lines) == 1, lines
+    x0, _, x1, _ = lines[0]
+    assert x1 - x0 > 0.8 * crop.image.shape[1] - 40  # the whole line, padding aside
