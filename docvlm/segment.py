@@ -103,8 +103,9 @@ def _noisy_paper_ink(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     ink_spread = 1.4826 * float(np.median(np.abs(ink - ink_level)))
     # as many spreads from either, but never more than GATE_MAX below the paper: faint ink
     # a few spreads deep has only its darkest pixels in the tail, whose spread is too small
-    gate = paper - spread * min(GATE_MAX, (paper - ink_level) / (spread + ink_spread))
-    core = paper - spread * min(CORE_MIN, (paper - ink_level) / (spread + ink_spread))
+    between = (paper - ink_level) / (spread + ink_spread)  # spreads below the paper
+    gate = paper - spread * min(GATE_MAX, between)
+    core = paper - spread * min(CORE_MIN, between)
     return resid < gate, resid < max((core + ink_level) / 2, paper - STRONG_INK * spread)
 
 
