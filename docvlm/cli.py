@@ -119,6 +119,9 @@ def _add_train(sub) -> None:
                    "(with its tokenizer.json)")
     p.add_argument("--line-px", type=int, help="text scale of a new model: line-crop height "
                    "in pixels it reads at (default: the preset's)")
+    p.add_argument("--line-widen", type=float, help="draw lines this much wider than their "
+                   "height scales them (more reading-head frames per letter), for a new model "
+                   "or one started with --init (default: the model's; presets 1.0)")
     p.add_argument("--resume", action="store_true", help="continue RUN/last exactly")
     p.add_argument("--steps", type=int, help="override the stage's step budget")
     p.add_argument("--batch-size", type=int, help="override the stage's batch size")
@@ -354,6 +357,8 @@ def cmd_train(args) -> int:
             stage.mix = parse_mix(args.mix)
         except ValueError as e:
             raise errors.UsageError(f"--mix: {e}") from None
+    if args.line_widen is not None and not 0.5 <= args.line_widen <= 3.0:
+        raise errors.UsageError(f"--line-widen: {args.line_widen} is outside 0.5..3.0")
     if args.ctc_weight is not None:
         stage.ctc_weight = args.ctc_weight
         if args.ctc_weight == 0:
@@ -365,7 +370,7 @@ def cmd_train(args) -> int:
         lm_from=args.lm_from, resume=args.resume, seed=args.seed, workers=args.workers,
         threads=args.threads, eval_every=args.eval_every, save_every=args.save_every,
         eval_samples=args.eval_samples, device=args.device, max_minutes=args.max_minutes,
-        line_px=args.line_px)
+        line_px=args.line_px, line_widen=args.line_widen)
     result = train(opts)
     print(json.dumps(result, default=str))
     return EXIT_OK

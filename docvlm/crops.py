@@ -124,6 +124,15 @@ READ_SCALES = (1.0, 1.1, 0.9, 1.25, 0.8)
 READ_WIDTHS = (1.0, 1.25)
 
 
+def model_line(gray: np.ndarray, tiling, *, glyph: float | None = None, jitter: float = 1.0,
+               widen: float = 1.0) -> np.ndarray:
+    """One text line as a model with ``tiling`` (its :class:`TilingConfig`) reads it:
+    :func:`fit_line` at its ``line_px``, drawn ``tiling.line_widen`` times wider (and
+    ``widen`` on top of that)."""
+    return fit_line(gray, tiling.line_px, glyph=glyph, jitter=jitter,
+                    widen=widen * tiling.line_widen)
+
+
 CURVE_MIN = 0.3  # a line whose ink centre drifts less (glyph heights) is left as it is
 
 

@@ -30,7 +30,7 @@ from docvlm import segment
 from docvlm.crops import (
     READ_SCALES,
     READ_WIDTHS,
-    fit_line,
+    model_line,
     normalize_text_scale,
     stretch_contrast,
     table_scale_target,
@@ -359,12 +359,12 @@ class PageReader:
     def _ctc_read(self, crops: list[np.ndarray], fracs: list[tuple[float, float, float, float]],
                   scale: float = 1.0, widen: float = 1.0) -> list:
         """The reading head's greedy reading of each line crop at one glyph scale (and
-        width, :func:`fit_line`), 32 at a time."""
+        width, :func:`model_line`), 32 at a time."""
         out = []
         for k in range(0, len(crops), 32):
-            views = [prepare_image(fit_line(c, self.model.cfg.tiling.line_px, jitter=scale,
-                                            widen=widen),
-                                   self.model.cfg, "native", f)[0]
+            views = [prepare_image(model_line(c, self.model.cfg.tiling, jitter=scale,
+                                              widen=widen),
+                                   self.model.cfg, "line", f)[0]
                      for c, f in zip(crops[k : k + 32], fracs[k : k + 32])]
             out += self.model.ctc_read(views)
         return out
@@ -433,9 +433,10 @@ class PageReader:
                      line: bool = True) -> Sample:
         """A crop to read: one text line (scaled and banded exactly as in training), or a
         whole region when no lines were found in it."""
-        crop = (fit_line(crop, self.model.cfg.tiling.line_px) if line else
+        crop = (model_line(crop, self.model.cfg.tiling) if line else
                 normalize_text_scale(crop, self.model.cfg.tiling.line_px))
-        return Sample(prepare_image(crop, self.model.cfg, "native", frac), "<task_read>")
+        return Sample(prepare_image(crop, self.model.cfg, "line" if line else "native", frac),
+                      "<task_read>")
 
     @staticmethod
     def _find_lines(crop: np.ndarray, x0: int, y0: int, sx: float, sy: float, page: int

@@ -12,6 +12,7 @@ from docvlm.crops import (
     fit_line,
     glyph_target,
     median_glyph_height,
+    model_line,
     straighten_line,
     stretch_contrast,
 )
@@ -44,6 +45,28 @@ def test_fit_line_widen_scales_the_width_only():
 
     assert 1.2 < ink_width(wide) / ink_width(plain) < 1.3
     assert abs(median_glyph_height(wide) - median_glyph_height(plain)) <= 1
+
+
+def test_model_line_draws_lines_as_wide_as_the_model_reads_them():
+    """``tiling.line_widen`` widens every line a model reads (training tasks and reader
+    alike go through ``model_line``); the reader's own ``widen`` multiplies it."""
+    from dataclasses import replace
+
+    from docvlm.model.config import DocVLMConfig
+
+    tiling = DocVLMConfig.preset_named("small").tiling
+    crop = render_line(random.Random(4), "KEDAI MAKAN 01/02/2018", "heldout", degrade_p=0.0)
+    assert np.array_equal(model_line(crop.image, tiling), fit_line(crop.image, tiling.line_px))
+    wide = replace(tiling, line_widen=1.4)
+
+    def ink_width(img):
+        cols = np.nonzero((img < 128).any(axis=0))[0]
+        return cols[-1] - cols[0] + 1
+
+    base = ink_width(fit_line(crop.image, tiling.line_px))
+    assert 1.35 < ink_width(model_line(crop.image, wide)) / base < 1.45
+    assert 1.7 < ink_width(model_line(crop.image, wide, widen=1.25)) / base < 1.8
+    assert model_line(crop.image, wide).shape[0] == tiling.line_px
 
 
 def test_fit_line_on_blank_and_tiny_input():

@@ -67,6 +67,25 @@ def test_views_prune_blank_groups_and_place_tokens_on_the_page(cfg):
     assert (b[:, 0] >= 0.5 - 1e-6).all() and (b[:, 3] <= 1 + 1e-6).all()
 
 
+def test_a_long_line_is_read_at_its_own_width_not_squeezed():
+    """A line view (``mode='line'``) is not cut down to ``native_max_side``: a long line
+    would be squeezed sideways only, since its height is already one unit."""
+    from docvlm.model.config import DocVLMConfig
+
+    cfg = DocVLMConfig.preset_named("small")
+    line = np.full((32, 1600), 255, np.uint8)
+    line[10:22, ::7] = 0  # ink all along
+    (native,) = prepare_image(line, cfg, "native")
+    (whole,) = prepare_image(line, cfg, "line")
+    assert native.pixels.shape[1:] == (32, cfg.tiling.native_max_side)
+    assert whole.pixels.shape[1:] == (32, 1600)
+    assert whole.n_tokens == 1600 // 32 and native.n_tokens == cfg.tiling.native_max_side // 32
+    np.testing.assert_allclose(whole.boxes[-1, 2], 1.0, atol=1e-6)  # reaches the right end
+    # the patch budget still holds: a line longer than it is scaled down to fit
+    (huge,) = prepare_image(np.tile(line, (1, 6)), cfg, "line")
+    assert huge.pixels.shape[1] * huge.pixels.shape[2] <= cfg.tiling.native_max_patches * 256
+
+
 def test_same_page_spot_gets_same_position_whatever_the_view(cfg):
     img = np.full((256, 256), 255, np.uint8)
     img[64:96, 160:192] = 0  # one ink blob

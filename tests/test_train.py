@@ -138,6 +138,39 @@ def test_mix_flag_parses_task_weights_and_names_what_is_wrong(tmp_path, capsys):
     assert not (tmp_path / "r").exists()  # refused before a run folder was made
 
 
+def test_a_stage_can_widen_the_lines_of_the_weights_it_starts_from(tmp_path, capsys):
+    """``--line-widen`` sets how much wider lines are drawn for the model, from a stage's
+    first step: the reading task draws them so and the weights keep it in their config;
+    resuming at another width, or a width out of range, is refused."""
+    import random
+    from dataclasses import replace
+
+    from docvlm.cli import main
+    from docvlm.model.config import DocVLMConfig
+    from docvlm.train.tasks import read_line
+
+    train(opts(tmp_path / "r", "ctc", steps=2))
+    assert DocVLM.load(tmp_path / "r" / "last").cfg.tiling.line_widen == 1.0
+    train(opts(tmp_path / "w", "ctc", steps=2, init_from=tmp_path / "r" / "last",
+               line_widen=1.4))
+    wide = DocVLM.load(tmp_path / "w" / "last").cfg
+    assert wide.tiling.line_widen == 1.4
+    # the task draws lines at the config's width (the small preset: the tiny one's patch
+    # budget cuts long lines down)
+    plain = DocVLMConfig.preset_named("small")
+    wider = replace(plain, tiling=replace(plain.tiling, line_widen=wide.tiling.line_widen))
+    widths = [sum(v.pixels.shape[2] for s in range(8)
+                  for v in read_line(random.Random(s), "heldout", c).views)
+              for c in (plain, wider)]
+    assert 1.3 < widths[1] / widths[0] < 1.5
+    with pytest.raises(ValueError, match=r"lines 1\.4x wide, not 1\.2x"):
+        train(opts(tmp_path / "w", "ctc", steps=3, resume=True, line_widen=1.2))
+    assert main(["train", "--stage", "ctc", "--run", str(tmp_path / "x"), "--preset", "tiny",
+                 "--line-widen", "5"]) == 2
+    assert "--line-widen: 5.0 is outside 0.5..3.0" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
 def test_receipt_line_task_draws_receipt_lines_in_training_only(tmp_path):
     import random
 

@@ -47,6 +47,9 @@ class TilingConfig:
     # text scale the model reads at: a line crop (with its usual padding) this many pixels
     # tall; crops are scaled to it in training and inference (docvlm.crops)
     line_px: int = 64
+    # how much wider than tall a line is drawn for the model (``crops.model_line``): more
+    # encoder columns, so more reading-head frames, per letter of condensed print
+    line_widen: float = 1.0
 
 
 @dataclass

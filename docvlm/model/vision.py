@@ -91,17 +91,22 @@ def prepare_image(gray: np.ndarray, cfg: DocVLMConfig, mode: str = "tiles",
                   region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
                   ) -> list[ViewInput]:
     """Views of a page (``mode='tiles'``: InternVL tiles + thumbnail) or of a crop
-    (``'native'``: one view at its own aspect ratio) lying at ``region`` on the page."""
+    (``'native'``: one view at its own aspect ratio; ``'line'``: a text line, not cut down
+    to ``native_max_side``) lying at ``region`` on the page."""
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
     h, w = gray.shape
     t = cfg.tiling
     if mode == "tiles":
         views = tile_views(w, h, t.tile_size, t.min_tiles, t.max_tiles, t.thumbnail)
-    elif mode == "native":
+    elif mode in ("native", "line"):
         p = cfg.vision.patch_size
         gr, gc = cfg.projector.group
-        views = [native_view(w, h, p * gc, p * gr, t.native_max_side, t.native_max_patches, p)]
+        # a text line (``crops.model_line``) is kept at its own size, however long, within
+        # the patch budget: a long line cut down to ``native_max_side`` would be squeezed
+        # sideways only (its height stays one unit), its letters narrower than trained
+        side = max(t.native_max_side, w) if mode == "line" else t.native_max_side
+        views = [native_view(w, h, p * gc, p * gr, side, t.native_max_patches, p)]
     else:
         raise ValueError(f"unknown view mode {mode!r}")
     return [prepare_view(gray, v, region, cfg) for v in views]

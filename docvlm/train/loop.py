@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from docvlm.crops import fit_line
+from docvlm.crops import model_line
 from docvlm.eval.metrics import corpus_cer
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import Sample, collate
@@ -60,6 +60,7 @@ class TrainOptions:
     device: str = "auto"
     max_minutes: float | None = None  # stop (after saving) when the budget is spent
     line_px: int | None = None  # text scale of a new model (default: the preset's)
+    line_widen: float | None = None  # lines drawn this much wider (default: the model's)
 
 
 def module_of(name: str) -> str:
@@ -123,8 +124,8 @@ def reading_eval(model: DocVLM, n: int, seed: int = 12345, split: str = "heldout
         crop = render_line(r, line_text(r), split, degrade_p=degrade_p)
         refs.append(crop.text)
         crops.append(crop.image)
-        img = fit_line(crop.image, model.cfg.tiling.line_px)  # as inference: glyphs measured
-        samples.append(Sample(prepare_image(img, model.cfg, "native"), "<task_read>"))
+        img = model_line(crop.image, model.cfg.tiling)  # as inference: glyphs measured
+        samples.append(Sample(prepare_image(img, model.cfg, "line"), "<task_read>"))
     preds, ctc_preds = [], []
     for k in range(0, n, 16):
         chunk = samples[k : k + 16]
@@ -191,6 +192,13 @@ def train(opts: TrainOptions) -> dict:
     else:
         model = new_model(opts)
         state = None
+    if opts.line_widen is not None and opts.line_widen != model.cfg.tiling.line_widen:
+        if state is not None:
+            raise ValueError(f"{run} trains lines {model.cfg.tiling.line_widen}x wide, "
+                             f"not {opts.line_widen}x: resume it without --line-widen")
+        log.info("lines drawn %.2fx wide (were %.2fx)", opts.line_widen,
+                 model.cfg.tiling.line_widen)
+        model.cfg.tiling.line_widen = opts.line_widen
     model.to(device).train()
     model.cfg.trained_tasks = sorted(set(model.cfg.trained_tasks)
                                      | {t for t, w in stage.mix.items() if w > 0})

@@ -13,8 +13,8 @@ import numpy as np
 from docvlm.crops import (
     COMPONENT_TO_LINE,
     TIGHT_TO_GLYPH,
-    fit_line,
     median_glyph_height,
+    model_line,
     table_line_px,
 )
 from docvlm.model.codec import kv_target, layout_target, table_to_otsl
@@ -37,7 +37,7 @@ Builder = Callable[[random.Random, str, DocVLMConfig], Sample]
 
 
 def read_line(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
-    """A rendered line, scaled exactly as inference scales line crops (``crops.fit_line``:
+    """A rendered line, scaled exactly as inference scales line crops (``crops.model_line``:
     median glyph measured on the, maybe degraded, image, to the model's text scale +-10 %,
     in a ``line_px`` band); where that measure is off by half or more (dots too fine to
     join), at the glyph height of its clean render, since a line scaled wrong teaches
@@ -57,8 +57,8 @@ def _read_line(r: random.Random, split: str, cfg: DocVLMConfig, receipt: bool) -
     g = median_glyph_height(crop.image)
     if crop.glyph_px and not (g and 2 / 3 < g / crop.glyph_px < 1.5):
         g = crop.glyph_px  # the measure failed: the line is read at its true scale instead
-    img = fit_line(crop.image, cfg.tiling.line_px, glyph=g, jitter=r.uniform(0.9, 1.1))
-    views = prepare_image(img, cfg, "native")
+    img = model_line(crop.image, cfg.tiling, glyph=g, jitter=r.uniform(0.9, 1.1))
+    views = prepare_image(img, cfg, "line")
     return Sample(views, "<task_read>", crop.text, ctc_text=crop.text)
 
 
@@ -67,7 +67,7 @@ def read_block(r: random.Random, split: str, cfg: DocVLMConfig) -> Sample:
     n = r.randint(2, 4)
     crops = [render_line(r, line_text(r, 40), split, degrade_p=0.0) for _ in range(n)]
     jitter = r.uniform(0.9, 1.1)
-    imgs = [fit_line(c.image, cfg.tiling.line_px, glyph=c.glyph_px, jitter=jitter)
+    imgs = [model_line(c.image, cfg.tiling, glyph=c.glyph_px, jitter=jitter)
             for c in crops]
     w = max(im.shape[1] for im in imgs)
     rows = [np.pad(im, ((0, 0), (0, w - im.shape[1])), constant_values=255) for im in imgs]
