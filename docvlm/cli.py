@@ -52,7 +52,7 @@ def _add_extract(sub) -> None:
                    help="PDF rasterizer: pymupdf (default) or pdf2image (poppler)")
     p.add_argument("--rgb", action="store_true", help="render in colour (default: gray)")
     p.add_argument("--no-preprocess", action="store_true",
-                   help="skip orientation/deskew/contrast/denoise on scanned pages")
+                   help="skip light/orientation/deskew/contrast/denoise on scanned pages")
     d = Limits()
     p.add_argument("--max-file-mb", type=float, default=d.max_file_bytes / 2**20,
                    help="refuse files larger than this (default: %(default)s)")

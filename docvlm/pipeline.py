@@ -32,7 +32,7 @@ class ExtractOptions:
     password: str | None = None
     gray: bool = True
     backend: str = "pymupdf"
-    preprocess: bool = True  # orientation/deskew/contrast/denoise on scanned pages only
+    preprocess: bool = True  # light/orientation/deskew/contrast/denoise on scanned pages only
     limits: Limits = field(default_factory=Limits)
     render_workers: int = 1  # >1 renders pages in that many processes
     mode: str = "auto"  # auto | vision | anchored | text (text layer only, no model)

@@ -227,7 +227,7 @@ class PageKind(StrEnum):
 class PreprocessStep(_Model):
     """One scan-preprocessing step and what it found or did."""
 
-    name: Literal["orientation", "deskew", "contrast", "denoise", "upscale"]
+    name: Literal["illumination", "orientation", "deskew", "contrast", "denoise", "upscale"]
     applied: bool
     angle: float | None = Field(None, description="degrees, counter-clockwise positive")
     detail: str = ""

@@ -7,6 +7,7 @@ from docvlm.preprocess import (
     denoise,
     detect_orientation,
     estimate_skew,
+    flatten_illumination,
     lines_are_horizontal,
     normalize_contrast,
     preprocess_scan,
@@ -66,7 +67,9 @@ def test_preprocess_scan_reports_every_step(page_image):
     scan = np.clip(scan.astype(np.int16) // 2 + 100, 0, 255).astype(np.uint8)  # washed out
     res = preprocess_scan(scan)
     steps = {s.name: s for s in res.steps}
-    assert list(steps) == ["orientation", "deskew", "upscale", "contrast", "denoise"]
+    assert list(steps) == ["illumination", "orientation", "deskew", "upscale", "contrast",
+                           "denoise"]
+    assert not steps["illumination"].applied  # evenly washed out: nothing to level
     assert not steps["upscale"].applied and res.scale == 1.0  # 120 dpi text is big enough
     assert steps["orientation"].applied and res.rotation == 90
     assert steps["deskew"].applied and steps["deskew"].angle == pytest.approx(3.0, abs=0.3)
@@ -144,7 +147,7 @@ def test_small_text_is_enlarged_before_the_median_filter_can_erase_it():
     same, f3, why = upscale_small_text(tiled)
     assert f3 == 1.0 and same is tiled and "too large" in why
     res = preprocess_scan(small)
-    assert [s.name for s in res.steps][:3] == ["orientation", "deskew", "upscale"]
+    assert [s.name for s in res.steps][1:4] == ["orientation", "deskew", "upscale"]
     assert res.scale == f and res.image.shape == out.shape
 
 
@@ -235,3 +238,64 @@ def test_faint_receipt_in_a_thin_black_frame_is_stretched_and_its_lines_found(se
     got = [("l", r) for r in segment.text_lines(out)]
     m = box_pr(got, ref, 0.5)
     assert m["recall"] >= 0.9 and m["precision"] >= 0.85, m
+
+
+def _lit_page(i: int, strength: float) -> tuple[np.ndarray, list]:
+    """A held-out page (150 dpi) lit from a point, as ``synth.degrade.uneven_light``, and its
+    true line boxes in pixels."""
+    import random
+
+    from docvlm.synth.degrade import uneven_light
+    from docvlm.synth.pages import HELDOUT_SEED_BASE, make_page
+
+    p = make_page(HELDOUT_SEED_BASE + 88_000 + i)
+    z = 150 / 72
+    truth = [("l", tuple(v * z for v in ln.box)) for g in p.regions for ln in g.lines]
+    return uneven_light(p.render(150), random.Random(i), strength), truth
+
+
+@pytest.mark.parametrize("i", [1, 2, 8])
+def test_a_page_lit_from_one_side_keeps_its_lines(i):
+    """Light falling to 40-60 % towards a corner: thresholds took the dark part for ink,
+    deskew turned the page by its edge, and every line was lost. Levelled first, the page
+    reads as a clean one does."""
+    from docvlm import segment
+    from docvlm.eval.metrics import box_pr
+
+    img, truth = _lit_page(i, 0.6)
+    res = preprocess_scan(img)
+    assert res.steps[0].name == "illumination" and res.steps[0].applied
+    assert abs(res.skew) < 1.0
+    m = box_pr([("l", r) for r in segment.text_lines(res.image)], truth, 0.5)
+    assert m["precision"] >= 0.9 and m["recall"] >= 0.9, m
+    unlevelled = preprocess_scan(img, light=False)
+    m0 = box_pr([("l", r) for r in segment.text_lines(unlevelled.image)], truth, 0.5)
+    assert m0["recall"] < 0.5  # what levelling saves
+
+
+def test_levelling_leaves_even_light_and_dark_content_alone(page_image):
+    """Only a sheet of paper whose light falls off gradually is levelled: dark boxes, a
+    photo across half the page, the table around a photographed receipt and white print on
+    black begin at an edge and are left as they are; on a lit page a black box stays black."""
+    h, w = page_image.shape
+    box = page_image.copy()
+    box[h // 3 : 2 * h // 3, w // 6 : 5 * w // 6] = 30
+    half = page_image.copy()
+    half[:, : w // 2] = 40
+    table = np.full((h, w), 60, np.uint8)
+    sheet = table[h // 8 : h - h // 8, w // 4 : w - w // 4]
+    sheet[:] = cv2.resize(page_image, (sheet.shape[1], sheet.shape[0]))
+    for img in (page_image, box, half, table, 255 - page_image):
+        out, done, detail = flatten_illumination(img)
+        assert not done and out is img, detail
+    xx = np.arange(w, dtype=np.float32)[None, :]
+    lit = np.clip(page_image * (1 - 0.5 * xx / w), 0, 255).astype(np.uint8)
+    lit[h // 3 : h // 2, w // 6 : w // 2] = 20
+    out, done, _ = flatten_illumination(lit)
+    assert done
+    assert out[h // 3 : h // 2, w // 6 : w // 2].mean() < 40
+    left, right = np.percentile(out[:, : w // 8], 90), np.percentile(out[:, -w // 8 :], 90)
+    assert abs(left - right) < 15 and min(left, right) > 235  # one paper level
+    rgb, done, _ = flatten_illumination(np.dstack([lit] * 3))
+    assert done and rgb.shape == (h, w, 3)
+    np.testing.assert_array_equal(rgb[..., 1], out)
