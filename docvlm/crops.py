@@ -115,8 +115,9 @@ def normalize_text_scale(gray: np.ndarray, target: float = LINE_PX,
 # training split's fonts (dev seeds, not the held-out ones), stage-3 weights: CTC CER 0.069 ->
 # 0.037 clean and 0.097 -> 0.056 degraded, for about 3x the reading time.
 READ_SCALES = (1.0, 1.1, 0.9, 1.25, 0.8)
-# Widths each of those scales is read at as well (``fit_line`` widen): the line as measured,
-# and drawn a quarter wider. Real print is often more condensed than the training fonts, and
+# Widths each of those scales is read at as well (``model_line`` widen, on top of the
+# model's own ``tiling.line_widen``): the line as the model was trained on it, and drawn
+# a quarter wider. Real print is often more condensed than the training fonts, and
 # the reading head drops letters from narrow text; the wider view's readings join the others
 # in the consensus. Chosen on synthetic lines (200 each; stage-10 weights, int8): held-out
 # clean 0.0008 -> 0.0011, degraded 0.0063 -> 0.0061, training-split receipt lines (dev
