@@ -30,14 +30,13 @@ from docvlm import segment
 from docvlm.crops import (
     READ_SCALES,
     READ_WIDTHS,
-    model_line,
     normalize_text_scale,
     stretch_contrast,
     table_scale_target,
 )
 from docvlm.model.codec import otsl_to_table, parse_layout
 from docvlm.model.processor import MAX_ANCHORS, Sample, collate
-from docvlm.model.vision import prepare_image
+from docvlm.model.vision import line_views, prepare_image
 from docvlm.model.vlm import DocVLM, Generated
 from docvlm.regions import (  # noqa: F401  (re-exported: the pipeline's page stages)
     _box_pt,
@@ -359,12 +358,10 @@ class PageReader:
     def _ctc_read(self, crops: list[np.ndarray], fracs: list[tuple[float, float, float, float]],
                   scale: float = 1.0, widen: float = 1.0) -> list:
         """The reading head's greedy reading of each line crop at one glyph scale (and
-        width, :func:`model_line`), 32 at a time."""
+        width, :func:`~docvlm.model.vision.line_views`), 32 at a time."""
         out = []
         for k in range(0, len(crops), 32):
-            views = [prepare_image(model_line(c, self.model.cfg.tiling, jitter=scale,
-                                              widen=widen),
-                                   self.model.cfg, "line", f)[0]
+            views = [line_views(c, self.model.cfg, f, jitter=scale, widen=widen)[0]
                      for c, f in zip(crops[k : k + 32], fracs[k : k + 32])]
             out += self.model.ctc_read(views)
         return out
@@ -433,10 +430,10 @@ class PageReader:
                      line: bool = True) -> Sample:
         """A crop to read: one text line (scaled and banded exactly as in training), or a
         whole region when no lines were found in it."""
-        crop = (model_line(crop, self.model.cfg.tiling) if line else
-                normalize_text_scale(crop, self.model.cfg.tiling.line_px))
-        return Sample(prepare_image(crop, self.model.cfg, "line" if line else "native", frac),
-                      "<task_read>")
+        if line:
+            return Sample(line_views(crop, self.model.cfg, frac), "<task_read>")
+        crop = normalize_text_scale(crop, self.model.cfg.tiling.line_px)
+        return Sample(prepare_image(crop, self.model.cfg, "native", frac), "<task_read>")
 
     @staticmethod
     def _find_lines(crop: np.ndarray, x0: int, y0: int, sx: float, sy: float, page: int

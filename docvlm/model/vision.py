@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import SiglipVisionConfig, SiglipVisionModel
 
+from docvlm.crops import model_line
 from docvlm.model.config import DocVLMConfig, ProjectorConfig, PruningConfig, VisionConfig
 from docvlm.model.tiling import View, native_view, tile_views
 
@@ -110,6 +111,16 @@ def prepare_image(gray: np.ndarray, cfg: DocVLMConfig, mode: str = "tiles",
     else:
         raise ValueError(f"unknown view mode {mode!r}")
     return [prepare_view(gray, v, region, cfg) for v in views]
+
+
+def line_views(gray: np.ndarray, cfg: DocVLMConfig,
+               region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0), *,
+               glyph: float | None = None, jitter: float = 1.0, widen: float = 1.0
+               ) -> list[ViewInput]:
+    """One text line as the model reads it, in training and inference alike: drawn at its
+    text scale and width (:func:`docvlm.crops.model_line`), one ``'line'`` view."""
+    img = model_line(gray, cfg.tiling, glyph=glyph, jitter=jitter, widen=widen)
+    return prepare_image(img, cfg, "line", region)
 
 
 # ---------------------------------------------------------------- the tower (torch)

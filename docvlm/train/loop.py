@@ -25,12 +25,11 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from docvlm.crops import model_line
 from docvlm.eval.metrics import corpus_cer
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import Sample, collate
 from docvlm.model.tokenizer import DocTokenizer
-from docvlm.model.vision import prepare_image
+from docvlm.model.vision import line_views
 from docvlm.model.vlm import DocVLM
 from docvlm.synth.lines import line_text, render_line
 from docvlm.synth.text import corpus
@@ -124,8 +123,8 @@ def reading_eval(model: DocVLM, n: int, seed: int = 12345, split: str = "heldout
         crop = render_line(r, line_text(r), split, degrade_p=degrade_p)
         refs.append(crop.text)
         crops.append(crop.image)
-        img = model_line(crop.image, model.cfg.tiling)  # as inference: glyphs measured
-        samples.append(Sample(prepare_image(img, model.cfg, "line"), "<task_read>"))
+        # as inference: glyphs measured
+        samples.append(Sample(line_views(crop.image, model.cfg), "<task_read>"))
     preds, ctc_preds = [], []
     for k in range(0, n, 16):
         chunk = samples[k : k + 16]

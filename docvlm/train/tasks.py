@@ -20,7 +20,7 @@ from docvlm.crops import (
 from docvlm.model.codec import kv_target, layout_target, table_to_otsl
 from docvlm.model.config import DocVLMConfig
 from docvlm.model.processor import MAX_ANCHORS, Sample
-from docvlm.model.vision import prepare_image
+from docvlm.model.vision import line_views, prepare_image
 from docvlm.synth.degrade import degrade
 from docvlm.synth.lines import line_text, render_line, training_text
 from docvlm.synth.pages import HELDOUT_SEED_BASE, KINDS, make_page
@@ -57,8 +57,7 @@ def _read_line(r: random.Random, split: str, cfg: DocVLMConfig, receipt: bool) -
     g = median_glyph_height(crop.image)
     if crop.glyph_px and not (g and 2 / 3 < g / crop.glyph_px < 1.5):
         g = crop.glyph_px  # the measure failed: the line is read at its true scale instead
-    img = model_line(crop.image, cfg.tiling, glyph=g, jitter=r.uniform(0.9, 1.1))
-    views = prepare_image(img, cfg, "line")
+    views = line_views(crop.image, cfg, glyph=g, jitter=r.uniform(0.9, 1.1))
     return Sample(views, "<task_read>", crop.text, ctc_text=crop.text)
 
 
