@@ -446,11 +446,14 @@ def preprocess_scan(
         work = rotate_small(work, angle)
         res.skew = angle
     if orientation:
-        read = upside_down_by_reading(work, line_scores) if line_scores else None
+        # Judged on the page stretched as it will be read: on a faint receipt (ink 55 levels
+        # below the paper) the lines found unstretched were too few and too broken to vote.
+        probe = normalize_contrast(_gray(work))[0]
+        read = upside_down_by_reading(probe, line_scores) if line_scores else None
         if read is not None:
             flipped, conf, detail = read
         else:
-            flipped, conf = upside_down(work)
+            flipped, conf = upside_down(probe)
             flipped = flipped and conf >= min_orientation_confidence  # unsure: keep as is
             detail = f"up/down confidence {conf:.2f}"
         res.rotation = (quarter + (180 if flipped else 0)) % 360
