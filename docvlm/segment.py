@@ -1022,13 +1022,30 @@ def _open_grid(page_text: np.ndarray, box: Rect, rules: list[tuple[int, int, int
     return RuledTable(box, len(rows), len(cols), cells)
 
 
+def _meets_rules(rules: list[tuple[int, int, int, int]], s: np.ndarray, tol: int, reach: int
+                 ) -> bool:
+    """A vertical rule's piece ``s`` (component stats) meets two horizontal rules (x, y, w,
+    h) at least, at its ends or across, as a grid's rules do (a rule's end ``reach`` px short
+    allowed for, a corner worn off the scan; so is one broken end, as long as the piece
+    crosses another rule): the upright strokes of large print (a receipt's 40-px capitals
+    are longer than the rule length a 790-px-wide image allows) touch one dashed separator
+    at most, and made a 20-column 'table' of a receipt's amounts."""
+    x, y, w, h = (int(v) for v in s[:4])
+    met = {ry for rx, ry, rw, rh in rules
+           if y - tol <= ry + rh and ry <= y + h - 1 + tol
+           and rx - reach <= x + w and x <= rx + rw + reach}
+    return len(_positions(list(met), tol)) >= 2
+
+
 def _grid(horiz: np.ndarray, vert: np.ndarray, length: int, tol: int = 4
           ) -> RuledTable | None:
     """The cell grid of one frame of rules (coordinates relative to the frame)."""
     _, _, hs = _components(horiz)
     _, _, vs = _components(vert)
-    ys = _positions([s[1] + s[3] / 2 for s in hs if s[2] >= length], tol)
-    xs = _positions([s[0] + s[2] / 2 for s in vs if s[3] >= length // 2], tol)
+    rules = [tuple(int(v) for v in s[:4]) for s in hs if s[2] >= length]
+    ys = _positions([y + h / 2 for _, y, _, h in rules], tol)
+    xs = _positions([s[0] + s[2] / 2 for s in vs if s[3] >= length // 2
+                     and _meets_rules(rules, s, tol, length)], tol)
     if len(ys) < 2 or len(xs) < 2:
         return None
     nr, nc = len(ys) - 1, len(xs) - 1

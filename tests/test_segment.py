@@ -117,6 +117,47 @@ def test_ruled_tables_recover_the_grid_with_spans():
     assert segment.ruled_tables(unruled.render(DPI)) == []
 
 
+def _condensed_receipt_on_a_dark_table(seed: int) -> np.ndarray:
+    """Tall condensed capitals (30-px strokes, bars under 20 px) between separator rules that
+    run into the receipt's edge on a dark table, as SROIE's 039: the rules and the edge make
+    one frame around the text."""
+    import cv2
+    import pymupdf
+
+    r = random.Random(seed)
+    doc = pymupdf.open()
+    page = doc.new_page(width=250, height=560)
+    y = 30.0
+    for _ in range(4):
+        page.draw_line((10, y), (240, y), width=1.2)
+        y += 22
+        for _ in range(r.randint(2, 4)):
+            item = r.choice(["SUBTOTAL", "ROUNDING ADJ", "TOTAL (GST INCL)", "VISA CARD",
+                             "CASH", "CHANGE", "TRACE NO. 016036"])
+            page.insert_text((14, y), item, fontname="cobo", fontsize=17)
+            page.insert_text((165, y), f"{r.uniform(0, 99):6.2f}", fontname="cobo", fontsize=17)
+            y += 21
+        y += 4
+    page.draw_line((10, y), (240, y), width=1.2)
+    page.draw_rect(pymupdf.Rect(240, 0, 250, 560), color=(0, 0, 0), fill=(0, 0, 0))
+    pix = page.get_pixmap(dpi=230, colorspace=pymupdf.csGRAY)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w)
+    return cv2.resize(img, (int(pix.w * 0.6), pix.h), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_letter_strokes_inside_a_frame_of_rules_are_no_table(seed):
+    """Every upright stroke taller than the rule length counted as a vertical rule: such a
+    receipt became a 10-row, 32-column 'table' whose cells, read again, repeated the right
+    half of each line. A grid's vertical rules meet two horizontal rules; strokes do not."""
+    img = _condensed_receipt_on_a_dark_table(seed)
+    assert segment.ruled_tables(img) == []
+    regions = segment_layout(img, 1, img.shape[1], img.shape[0])
+    assert all(r.label != RegionLabel.TABLE for r in regions)
+    boxes = [ln.box for r in regions for ln in r.lines]
+    assert len(boxes) == len(segment.text_lines(img))
+
+
 def test_segment_layout_puts_table_text_in_cells_not_blocks():
     p = make_page(HELDOUT_SEED_BASE + 1, "table", "heldout")
     regions = segment_layout(p.render(DPI), 1, p.width, p.height)
