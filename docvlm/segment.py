@@ -195,8 +195,12 @@ def clean_line_crop(gray: np.ndarray, rect: Rect, ink: Rect) -> np.ndarray:
     erase = rules | stray[labels]
     if not erase.any():
         return crop
-    erase = cv2.dilate(erase.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (
-        rules | (labels == 0) | stray[labels])  # blurred edges, never this line's ink
+    # with their blurred edges (a JPEG's halo grows with the print: 1 px at 20-px lines,
+    # 3-4 at 64 px, where it was left as outlines that the glyph measure took for letters),
+    # never this line's ink
+    k = max(3, 2 * round(ink_h / 16) + 1)
+    erase = cv2.dilate(erase.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & (
+        rules | (labels == 0) | stray[labels])
     out = crop.copy()
     out[erase] = np.uint8(np.percentile(win, 90))
     return out

@@ -428,6 +428,35 @@ def test_clean_line_crop_erases_rules_and_neighbouring_lines_only():
         own.astype(np.uint8))[0]
 
 
+def test_clean_line_crop_erases_a_blurred_neighbours_halo_at_large_print():
+    """SROIE 047's shop name: 64-px bold capitals, blurred as a phone's JPEG blurs them, the
+    next line's tops in the padding. Erased to 1 px around its ink, that line's outlines
+    stayed (grey 60-150) and the glyph measure took them for 6-px letters: the line was read
+    at 5x its size as '77077'."""
+    import cv2
+    import pymupdf
+
+    from docvlm.crops import median_glyph_height
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=90)
+    page.insert_text((12, 34), "99 SPEED MART S/B", fontsize=22, fontname="cobo")
+    page.insert_text((12, 54), "LOT P.T. 33198, BATU", fontsize=22, fontname="cobo")
+    pix = page.get_pixmap(dpi=220, colorspace=pymupdf.csGRAY)
+    gray = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w)
+    gray = cv2.GaussianBlur(gray, (0, 0), 3.0)
+    gray = cv2.imdecode(cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], 0)
+    lines = sorted(segment.text_lines(gray), key=lambda r: r[1])
+    assert len(lines) == 2
+    ink = lines[0]
+    rect = segment.pad_rect(segment.typographic(ink), gray.shape)
+    assert rect[3] > lines[1][1] + 20  # the padding reaches into the next line
+    out = segment.clean_line_crop(gray, rect, ink)
+    bot = ink[3] - rect[1] + 3  # 3 px below this line's ink: its own halo ends there
+    assert (out[bot:] < 150).sum() < 10  # 234 grey outline pixels were left
+    assert median_glyph_height(out) == pytest.approx(40, rel=0.15)  # not 9
+
+
 def test_clean_line_crop_erases_a_tight_boxs_sides_beside_the_line():
     """A form's value box drawn close around its text: its sides are hardly taller than
     the line's ink (no rule by length), but lie outside the ink box's columns, in the
