@@ -383,6 +383,49 @@ def _split_at_blank_rows(mask: np.ndarray, rect: Rect, glyph: float) -> list[Rec
     return out
 
 
+MIN_ROW_GLYPHS = 3  # glyph-sized components that make a row of text in a band
+
+
+def _split_glyph_rows(mask: np.ndarray, rect: Rect, glyph: float) -> list[Rect]:
+    """Split a band of lines set solid (a receipt's totals with no leading: descenders on the
+    next line's capitals) or joined by handwriting over the print, where no row is blank
+    and the ink profile has no gap: its glyph-sized components (0.6-1.6 glyphs tall; a
+    heading's big letters and handwritten strokes are taller) gather in rows by their
+    centres; between two rows of ``MIN_ROW_GLYPHS`` or more, the band is cut at the row of
+    least ink."""
+    x0, y0, x1, y1 = rect
+    if y1 - y0 < 1.7 * glyph:
+        return [rect]
+    sub = mask[y0:y1, x0:x1]
+    _, _, st, cen = cv2.connectedComponentsWithStats(sub, connectivity=8)
+    h = st[1:, cv2.CC_STAT_HEIGHT]
+    ok = np.nonzero((h >= 0.6 * glyph) & (h <= 1.6 * glyph))[0]
+    if len(ok) < 2 * MIN_ROW_GLYPHS:
+        return [rect]
+    ys = np.sort(cen[1:][ok, 1])
+    rows, start = [], 0
+    for k in range(1, len(ys) + 1):
+        if k == len(ys) or ys[k] - ys[k - 1] > 0.5 * glyph:
+            if k - start >= MIN_ROW_GLYPHS:
+                rows.append(float(np.median(ys[start:k])))
+            start = k
+    if len(rows) < 2:
+        return [rect]
+    prof = sub.sum(axis=1).astype(np.float32)
+    cuts = []
+    for a, b in pairwise(rows):
+        if b - a < 0.9 * glyph:
+            continue
+        lo, hi = int(a + 0.3 * (b - a)), int(b - 0.3 * (b - a)) + 1
+        cuts.append(lo + int(np.argmin(prof[lo:hi])))
+    out = []
+    for a, b in zip([0, *cuts], [*cuts, y1 - y0]):
+        t = _tighten(mask, (x0, y0 + a, x1, y0 + b))
+        if t is not None and t[3] - t[1] >= 0.5 * glyph:
+            out.append(t)
+    return out or [rect]
+
+
 def _split_tall(mask: np.ndarray, rect: Rect, line_h: float) -> list[Rect]:
     """Split a band holding several lines at the emptiest rows between them."""
     x0, y0, x1, y1 = rect
@@ -439,17 +482,23 @@ def text_lines(gray: np.ndarray, gap_em: float = 1.0, boxes_out: list[Rect] | No
     tall = np.concatenate([[0], (cstats[:, cv2.CC_STAT_HEIGHT] >= 0.6 * g).astype(np.uint8)])
     glyphs = tall[clabels]
     _, _, stats = _components(smeared)
-    rects: list[Rect] = []
+    pieces: list[Rect] = []
     for x, y, w, h, _ in stats:
         # (narrower than half a glyph: a speck or a scratch, unless a glyph tall: a lone
         # "1", a receipt's quantity)
         if h < 0.5 * g or (w < 0.5 * g and not (0.8 * g <= h <= 1.6 * g and w >= 0.12 * g)):
             continue
-        band = (int(x), int(y), int(x + w), int(y + h))
-        for piece in _split_at_blank_rows(mask, band, g):
-            for r in _split_tall(mask, piece, 2.0 * g):
-                if r[3] - r[1] >= 0.5 * g and glyphs[r[1] : r[3], r[0] : r[2]].any():
-                    rects.append(r)
+        pieces += _split_at_blank_rows(mask, (int(x), int(y), int(x + w), int(y + h)), g)
+    # bands much taller than the page's usual line hold lines set solid or joined by
+    # handwriting (the usual line, not the glyph: broken print's glyph is a piece's height)
+    usual = float(np.median([p[3] - p[1] for p in pieces])) if pieces else 0.0
+    rects: list[Rect] = []
+    for piece in pieces:
+        rows = (_split_glyph_rows(mask, piece, g) if piece[3] - piece[1] >= 1.6 * usual
+                else [piece])
+        for r in (r for p in rows for r in _split_tall(mask, p, 2.0 * g)):
+            if r[3] - r[1] >= 0.5 * g and glyphs[r[1] : r[3], r[0] : r[2]].any():
+                rects.append(r)
     return sort_lines(merge_row_pieces(rects))
 
 

@@ -381,6 +381,40 @@ def test_two_address_blocks_side_by_side_are_not_key_value_pairs():
     assert any("Contoso Analytics GmbH" in t and "10117 Berlin" in t for t in blocks)
 
 
+@pytest.mark.parametrize("leading", [0.95, 1.0])
+def test_receipt_totals_set_solid_are_split_into_their_lines(leading):
+    """A receipt's totals with no leading (SROIE 019): descenders touch the next line's
+    capitals, no row between them is blank and the ink profile has no gap, so six rows of
+    label and amount were found as three or four lines. Rows of glyph-sized letters tell
+    them apart."""
+    import pymupdf
+
+    rows = [("Total Amt Incl. GST @ 6% :", "6.36"), ("Rounding Adjustment :", "-0.01"),
+            ("Total Amt Payable :", "6.35"), ("Paid Amount :", "10.00"),
+            ("Change :", "3.65"), ("Total Qty Tender :", "1.00")]
+    doc = pymupdf.open()
+    page = doc.new_page(width=260, height=140)
+    y = 20.0
+    for key, value in rows:
+        w = pymupdf.get_text_length(key, fontname="helv", fontsize=11)
+        page.insert_text((170 - w, y), key, fontname="helv", fontsize=11)
+        page.insert_text((185, y), value, fontname="helv", fontsize=11)
+        y += 11 * leading
+    truth: dict[tuple, list] = {}
+    for x0, y0, x1, y1, *_, block, line, _ in page.get_text("words"):
+        truth.setdefault((block, line), []).append((x0, y0, x1, y1))
+    s = 150 / 72
+    truth_boxes = [("l", (min(b[0] for b in v) * s, min(b[1] for b in v) * s,
+                          max(b[2] for b in v) * s, max(b[3] for b in v) * s))
+                   for v in truth.values()]
+    assert len(truth_boxes) == 12
+    pix = page.get_pixmap(dpi=150, colorspace=pymupdf.csGRAY)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w).copy()
+    found = [("l", r) for r in segment.text_lines(img)]
+    m = box_pr(found, truth_boxes, 0.5)
+    assert m["recall"] == 1.0 and m["precision"] == 1.0, m
+
+
 def test_clean_line_crop_erases_rules_and_neighbouring_lines_only():
     import cv2
     import pymupdf
