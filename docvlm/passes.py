@@ -249,6 +249,9 @@ class PageReader:
             frac = (x0 / w, y0 / h, x1 / w, y1 / h)
             if r.label == RegionLabel.TABLE and r.table is not None and r.table.cells:
                 r.lines = []  # the lines read in its cells, with their boxes
+                # measured over the whole table: a cell holding one digit has too few
+                # glyphs to measure, and its line was lost
+                glyph = segment.text_mask(crop)[1]
                 for cell in r.table.cells:  # a ruled grid: read each cell's lines
                     cb = cell.box
                     cx0, cy0 = int(cb.x0 * sx) + 2, int(cb.y0 * sy) + 2
@@ -256,7 +259,7 @@ class PageReader:
                     if cx1 - cx0 < 4 or cy1 - cy0 < 4:
                         continue
                     for b in self._find_lines(image[cy0:cy1, cx0:cx1], cx0, cy0, sx, sy,
-                                              cb.page):
+                                              cb.page, glyph):
                         samples.append(self._line_crop(image, b, sx, sy))
                         targets.append((r, (cell, Line(text="", box=b,
                                                        confidence=r.confidence))))
@@ -436,9 +439,9 @@ class PageReader:
         return Sample(prepare_image(crop, self.model.cfg, "native", frac), "<task_read>")
 
     @staticmethod
-    def _find_lines(crop: np.ndarray, x0: int, y0: int, sx: float, sy: float, page: int
-                    ) -> list[Box]:
+    def _find_lines(crop: np.ndarray, x0: int, y0: int, sx: float, sy: float, page: int,
+                    glyph: float | None = None) -> list[Box]:
         return [_box_pt(segment.typographic((x0 + a, y0 + b, x0 + c, y0 + d)), sx, sy, page)
-                for a, b, c, d in segment.text_lines(crop)]
+                for a, b, c, d in segment.text_lines(crop, glyph=glyph)]
 
 

@@ -246,12 +246,14 @@ def box_is_checked(ink: np.ndarray, rect: Rect) -> bool:
 
 
 def text_mask(gray: np.ndarray, boxes_out: list[Rect] | None = None,
-              ink: np.ndarray | None = None) -> tuple[np.ndarray, float | None]:
+              ink: np.ndarray | None = None, glyph: float | None = None
+              ) -> tuple[np.ndarray, float | None]:
     """Ink that looks like text (specks, rules, checkboxes and big blobs removed), and the
-    glyph height. Checkbox outlines found are appended to ``boxes_out``."""
+    glyph height. Checkbox outlines found are appended to ``boxes_out``; ``glyph``: the
+    glyph height where the image has too few glyphs to measure one (a table cell's '4')."""
     mask = ink_mask(gray) if ink is None else ink
     _, _, stats = _components(mask)
-    g = glyph_height(stats)
+    g = glyph_height(stats) or glyph
     # a worn print head's dead rows cut every glyph into flat slices a row or two apart:
     # each slice a component, the glyph height a slice's, and each row of slices a line.
     # Gaps of up to 2 px closed, a glyph height half again as tall says the print was
@@ -463,11 +465,12 @@ def _tighten(mask: np.ndarray, rect: Rect) -> Rect | None:
 
 
 def text_lines(gray: np.ndarray, gap_em: float = 1.0, boxes_out: list[Rect] | None = None,
-               ink: np.ndarray | None = None) -> list[Rect]:
+               ink: np.ndarray | None = None, glyph: float | None = None) -> list[Rect]:
     """Text-line boxes (pixels): top to bottom, lines side by side on the same row left to
     right. Checkbox outlines found on the way are appended to ``boxes_out``; ``ink``: the
-    page's ``ink_mask`` when the caller has it already."""
-    mask, g = text_mask(gray, boxes_out, ink)
+    page's ``ink_mask`` when the caller has it already; ``glyph``: the glyph height to use
+    where the image holds too few glyphs to measure it (:func:`text_mask`)."""
+    mask, g = text_mask(gray, boxes_out, ink, glyph)
     if g is None:
         return []
     em = g * 1.6  # median glyph (mostly x-height and capitals) to the font size
@@ -1075,19 +1078,26 @@ def _open_grid(page_text: np.ndarray, box: Rect, rules: list[tuple[int, int, int
     return RuledTable(box, len(rows), len(cols), cells)
 
 
-def _meets_rules(rules: list[tuple[int, int, int, int]], s: np.ndarray, tol: int, reach: int
-                 ) -> bool:
-    """A vertical rule's piece ``s`` (component stats) meets two horizontal rules (x, y, w,
-    h) at least, at its ends or across, as a grid's rules do (a rule's end ``reach`` px short
-    allowed for, a corner worn off the scan; so is one broken end, as long as the piece
-    crosses another rule): the upright strokes of large print (a receipt's 40-px capitals
-    are longer than the rule length a 790-px-wide image allows) touch one dashed separator
-    at most, and made a 20-column 'table' of a receipt's amounts."""
-    x, y, w, h = (int(v) for v in s[:4])
+def _meets_rules(rules: list[tuple[int, int, int, int]], s: tuple[int, int, int, int],
+                 tol: int, reach: int, across: bool = False, need: int = 2) -> bool:
+    """A vertical rule's piece ``s`` (x, y, w, h) meets two horizontal rules at least, at its
+    ends or across, as a grid's rules do (a rule's end ``reach`` px short allowed for, a
+    corner worn off the scan; so is one broken end, as long as the piece crosses another
+    rule). ``across``: ``s`` is a horizontal piece and ``rules`` the vertical ones; ``need``:
+    how many rules it must meet.
+
+    The upright strokes of large print (a receipt's 40-px capitals are longer than the rule
+    length a 790-px-wide image allows) touch one dashed separator at most, and made a
+    20-column 'table' of a receipt's amounts; the bars of letters (a T's at 200 dpi) cut a
+    ruled table's rows in two."""
+    if across:  # the same test with x and y swapped
+        s = (s[1], s[0], s[3], s[2])
+        rules = [(ry, rx, rh, rw) for rx, ry, rw, rh in rules]
+    x, y, w, h = s
     met = {ry for rx, ry, rw, rh in rules
            if y - tol <= ry + rh and ry <= y + h - 1 + tol
            and rx - reach <= x + w and x <= rx + rw + reach}
-    return len(_positions(list(met), tol)) >= 2
+    return len(_positions(list(met), tol)) >= need
 
 
 def _grid(horiz: np.ndarray, vert: np.ndarray, length: int, tol: int = 4
@@ -1095,10 +1105,15 @@ def _grid(horiz: np.ndarray, vert: np.ndarray, length: int, tol: int = 4
     """The cell grid of one frame of rules (coordinates relative to the frame)."""
     _, _, hs = _components(horiz)
     _, _, vs = _components(vert)
-    rules = [tuple(int(v) for v in s[:4]) for s in hs if s[2] >= length]
-    ys = _positions([y + h / 2 for _, y, _, h in rules], tol)
-    xs = _positions([s[0] + s[2] / 2 for s in vs if s[3] >= length // 2
-                     and _meets_rules(rules, s, tol, length)], tol)
+    rows = [tuple(int(v) for v in s[:4]) for s in hs if s[2] >= length]
+    cols = [tuple(int(v) for v in s[:4]) for s in vs if s[3] >= length // 2]
+    cols = [c for c in cols if _meets_rules(rows, c, tol, length)]
+    # a letter's bar barely outlasts the opening and touches no vertical rule; a rule's
+    # piece is long or ends on one (a scan's broken rule keeps one end on a side)
+    rows = [r for r in rows if r[2] >= 2 * length
+            or _meets_rules(cols, r, tol, tol, across=True, need=1)]
+    ys = _positions([y + h / 2 for _, y, _, h in rows], tol)
+    xs = _positions([x + w / 2 for x, _, w, _ in cols], tol)
     if len(ys) < 2 or len(xs) < 2:
         return None
     nr, nc = len(ys) - 1, len(xs) - 1

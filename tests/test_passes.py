@@ -166,6 +166,38 @@ def test_ruled_table_on_a_scan_becomes_a_table_region_read_cell_by_cell(tmp_path
         assert ln.text in cell.text
 
 
+def test_a_table_cell_holding_one_digit_is_read(tmp_path):
+    """A quantity column of single digits (SROIE 010): a cell with one glyph gave the line
+    finder too few glyphs to measure their height, so it found no line and the digit was
+    lost; the glyph is measured over the whole table."""
+    from docvlm import segment
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=320, height=160)
+    rows = [("Item", "Qty", "Amount"), ("White bread", "4", "8.52"), ("Wholemeal", "2", "5.56"),
+            ("Jumbo bun", "7", "11.88"), ("Butterscotch", "3", "7.44")]
+    xs, y0, pitch = (20, 150, 210, 300), 20, 24
+    for k, row in enumerate(rows):
+        for c, text in enumerate(row):
+            page.insert_text((xs[c] + 6, y0 + k * pitch + 17), text, fontsize=11, fontname="helv")
+    for k in range(len(rows) + 1):
+        page.draw_line((xs[0], y0 + k * pitch), (xs[-1], y0 + k * pitch), width=0.8)
+    for x in xs:
+        page.draw_line((x, y0), (x, y0 + len(rows) * pitch), width=0.8)
+    pix = page.get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w)
+    Image.fromarray(img).save(tmp_path / "qty.png", dpi=(200, 200))
+    s = 200 / 72
+    cell = img[int((y0 + pitch) * s) + 3 : int((y0 + 2 * pitch) * s) - 2,
+               int(xs[1] * s) + 3 : int(xs[2] * s) - 2]
+    assert segment.text_lines(cell) == []  # alone, the cell's one glyph is not measured
+    got = extract(tmp_path / "qty.png", mode="vision")
+    tables = [r for r in got.pages[0].regions if r.label == RegionLabel.TABLE]
+    assert len(tables) == 1 and tables[0].table.n_rows == len(rows)
+    qty = {c.row: c.text for c in tables[0].table.cells if c.col == 1}
+    assert [qty[k] for k in range(1, len(rows))] == [r[1] for r in rows[1:]]
+
+
 def test_lines_read_with_the_reading_head_when_the_model_says_so(tmp_path):
     folder = _tiny(tmp_path / "ctc", ["read_line"])
     cfg = DocVLMConfig.load(folder)
