@@ -89,6 +89,13 @@ def caps_receipt(seed: int, dpi: int = 200, degraded: bool = True) -> tuple[np.n
     return img, lines
 
 
+def truth_lines_px(page, dpi: float) -> list[tuple[str, tuple]]:
+    """A synthetic page's true line boxes in the pixels of its render at ``dpi``, as
+    ``box_pr`` takes them."""
+    z = dpi / 72
+    return [("l", tuple(v * z for v in ln.box)) for g in page.regions for ln in g.lines]
+
+
 def png_header_only(path: Path, width: int, height: int) -> Path:
     """A PNG whose header declares width x height but holds almost no data (a bomb)."""
     def chunk(kind: bytes, data: bytes) -> bytes:

@@ -16,7 +16,7 @@ from docvlm.preprocess import (
     upscale_small_text,
 )
 from schemas import PageKind
-from tests.conftest import make_text_pdf, render_gray
+from tests.conftest import make_text_pdf, render_gray, truth_lines_px
 
 
 @pytest.fixture(scope="module")
@@ -249,9 +249,7 @@ def _lit_page(i: int, strength: float) -> tuple[np.ndarray, list]:
     from docvlm.synth.pages import HELDOUT_SEED_BASE, make_page
 
     p = make_page(HELDOUT_SEED_BASE + 88_000 + i)
-    z = 150 / 72
-    truth = [("l", tuple(v * z for v in ln.box)) for g in p.regions for ln in g.lines]
-    return uneven_light(p.render(150), random.Random(i), strength), truth
+    return uneven_light(p.render(150), random.Random(i), strength), truth_lines_px(p, 150)
 
 
 @pytest.mark.parametrize("i", [1, 2, 8])

@@ -11,6 +11,7 @@ from docvlm.eval.metrics import box_pr
 from docvlm.passes import segment_layout
 from docvlm.synth.pages import HELDOUT_SEED_BASE, make_page
 from schemas import RegionLabel
+from tests.conftest import truth_lines_px
 
 DPI = 150
 
@@ -884,8 +885,7 @@ def test_degraded_pages_noise_is_no_line(i):
     from docvlm.preprocess import preprocess_scan
 
     p = make_page(HELDOUT_SEED_BASE + 77_000 + i)
-    z = DPI / 72
-    truth = [("l", tuple(v * z for v in ln.box)) for g in p.regions for ln in g.lines]
+    truth = truth_lines_px(p, DPI)
     scan = p.render_degraded(DPI, random.Random(i))[0]
     page = preprocess_scan(scan).image
     m = box_pr([("l", r) for r in segment.text_lines(page)], truth, 0.5)
