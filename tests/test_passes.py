@@ -457,13 +457,15 @@ def test_receipts_in_capitals_are_turned_upright_by_reading_them(shipped_reader,
 @pytest.mark.parametrize("seed", [1, 3, 4])
 def test_a_faint_receipt_in_capitals_is_turned_upright_by_reading_it(shipped_reader, seed):
     """The same receipts faded as SROIE's 003 is (ink 55 levels below the paper): unstretched,
-    too few of their lines were found for a vote (None: the ascender test, which gets
-    capitals wrong, decided); the vote now reads the page stretched as it will be read."""
+    too few and too broken lines were found, and the vote either did not happen (None: the
+    ascender test, which gets capitals wrong, decided) or said 'turned' (003; seed 1 with
+    the stage-16 weights); the vote now reads the page stretched as it will be read."""
     from docvlm.preprocess import preprocess_scan, upside_down_by_reading
 
     img, _ = caps_receipt(seed)
     faint = np.clip(251 - (255 - img.astype(np.float32)) * (55 / 255), 0, 255).astype(np.uint8)
-    assert upside_down_by_reading(faint, shipped_reader.line_scores) is None
+    unstretched = upside_down_by_reading(faint, shipped_reader.line_scores)
+    assert unstretched is None or unstretched[0]  # no vote, or a wrong one
     for page, want in ((faint, 0), (np.ascontiguousarray(faint[::-1, ::-1]), 180)):
         res = preprocess_scan(page, line_scores=shipped_reader.line_scores)
         step = next(s for s in res.steps if s.name == "orientation")
