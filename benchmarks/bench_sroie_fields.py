@@ -13,8 +13,9 @@ with the same rules.
   rules.
 
 Both predictions and the truth pass through the same typing (dates to ISO, totals to
-numbers) before comparison. Prints Donut's field F1 (TP / (TP + (FP + FN) / 2) over the set)
-and per-field accuracy, and seconds per receipt.
+numbers) before comparison. Prints Donut's field F1 (TP / (TP + (FP + FN) / 2) over the set),
+the same F1 casefolded ("F1 Aa": SROIE writes its truth in capitals whatever the print),
+per-field accuracy (exact) and seconds per receipt.
 """
 
 from __future__ import annotations
@@ -118,6 +119,11 @@ def score(preds: list[dict], truths: list[dict]) -> dict:
     pairs_p = [[(k, v) for k, v in p.items() if v is not None] for p in preds]
     pairs_t = [[(k, v) for k, v in t.items() if v is not None] for t in truths]
     res = field_f1(pairs_p, pairs_t)
+    # SROIE's truth is written in capitals whatever the print ("Gerbang Alaf Restaurants
+    # Sdn Bhd" on the receipt): the same F1 with both sides casefolded
+    fold = [[(k, v.casefold()) for k, v in pairs] for pairs in pairs_p]
+    res["f1_casefold"] = field_f1(fold, [[(k, v.casefold()) for k, v in pairs]
+                                         for pairs in pairs_t])["f1"]
     res["per_field"] = {}  # accuracy over the receipts whose truth has the field
     for k in SPECS:
         pairs = [(p.get(k), t[k]) for p, t in zip(preds, truths) if t.get(k) is not None]
@@ -168,11 +174,12 @@ def main() -> int:
         results[name] = {**score(preds, truths[: len(preds)]), "receipts": len(preds),
                          "s_per_receipt": dt / len(preds)}  # scores only: no receipt text
     print(f"SROIE key fields, {len(images)} receipts (company, date, address, total)")
-    print(f"{'engine':<18}{'F1':>7}{'company':>9}{'date':>7}{'address':>9}{'total':>7}"
-          f"{'s/receipt':>11}")
+    print(f"{'engine':<18}{'F1':>7}{'F1 Aa':>7}{'company':>9}{'date':>7}{'address':>9}"
+          f"{'total':>7}{'s/receipt':>11}")
     for name, r in results.items():
         pf = r["per_field"]
-        print(f"{name:<18}{r['f1']:>7.3f}{pf['company']:>9.2f}{pf['date']:>7.2f}"
+        print(f"{name:<18}{r['f1']:>7.3f}{r['f1_casefold']:>7.3f}{pf['company']:>9.2f}"
+              f"{pf['date']:>7.2f}"
               f"{pf['address']:>9.2f}{pf['total']:>7.2f}{r['s_per_receipt']:>11.2f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

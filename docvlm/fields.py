@@ -293,6 +293,47 @@ REGISTRATION = re.compile(r"\b(reg(istration)?\.? ?no|co(mpany)?\.? ?(reg|no)|ro
 # & Carry" stores, "Total" petrol stations)
 SALE_LINE = re.compile(r"\b(total|subtotal|qty|cash|amount|paid|change|item|price)\b|"
                        r"\d\.\d\d\b", re.I)
+# a telephone number ("03-5542 3228", "+603-9130 2672"), or a run of seven digits or more
+# (a tax or company number): also the end of an address, whatever label (or misread label)
+# stands before it
+NUMBER_LINE = re.compile(r"\+?\b\d{2,4} ?- ?\d{3,4} ?\d{3,4}\b|\d{7,}")
+# a company number after the name: "AEON CO. (M) BHD (126926-H)", "... SDN BHD(1077469-V)"
+# the legal form that ends a company's name; a name broken over two lines ends on it
+LEGAL_FORM = re.compile(r"\b(sdn\.? ?bhd|bhd|berhad|ltd|limited|inc|llc|corp|corporation|plc|"
+                        r"gmbh|ag|s/b|pte|pty|co)\.?$", re.I)
+COMPANY_NUMBER = re.compile(r"\s*[(\[]\s*[A-Z0-9]{0,2}\d{4,}[\s-]*[A-Z0-9]?\s*[)\]]?\s*$",
+                            re.I)
+
+
+def _name_like(text: str) -> bool:
+    """Whether a line reads as words, as a name does, rather than as a logo or a stamp read
+    as letters ("9b&asc-", "3 1@oaolC"): a word of three letters or more ('&' counts:
+    "H&M"), and more words of two letters or more than pieces mixing letters with digits or
+    signs. The line is cut at
+    spaces, '-' and '/' ("7-ELEVEN", "S/B"); numbers, and codes of four digits or more, are
+    neither."""
+    words = junk = 0
+    long_word = False
+    for part in re.split(r"[\s/-]+", text):
+        part = part.strip("()[].,:;'\"*·•#=_~")
+        if not part:
+            continue
+        if re.fullmatch(r"[A-Za-z][A-Za-z.'&]*", part):
+            n = sum(c.isalpha() or c == "&" for c in part)
+            words += n >= 2
+            long_word |= n >= 3
+        elif not (re.fullmatch(r"[\d.,:%&]+", part) or len(re.findall(r"\d", part)) >= 4):
+            junk += 1
+    return long_word and words > junk
+
+
+def _date_line(text: str) -> bool:
+    """A line that holds a date (and perhaps a time) and no other words."""
+    m = DATE_RE.search(text)
+    if m is None:
+        return False
+    rest = text[: m.start()] + text[m.end():]
+    return not re.search(r"[A-Za-z]{3,}", rest)
 
 
 def _lines(doc) -> list:
@@ -316,29 +357,51 @@ def _by_pattern(doc, spec: FieldSpec):
     if name not in ISSUER | ADDRESS or spec.type != "string":
         return
     first = next((i for i, (_, ln) in enumerate(lines)
-                  if len(re.findall(r"[A-Za-z]", ln.text)) >= 3
-                  and not ADDRESS_STOP.search(ln.text)), None)
+                  if _name_like(ln.text) and not ADDRESS_STOP.search(ln.text)), None)
     if first is None:
         return
     n, ln = lines[first]
+    name_lines = [ln]
+    if first + 1 < len(lines) and lines[first + 1][0] == n:
+        nxt = lines[first + 1][1]
+        if (LEGAL_FORM.search(_company(nxt.text)) and not LEGAL_FORM.search(_company(ln.text))
+                and _name_like(nxt.text)):
+            name_lines.append(nxt)  # "WESTERN EASTERN" / "STATIONERY SDN. BHD."
     if name in ISSUER:
-        yield Found(ln.text.strip(), 0.5, "pattern", n, ln.box, ln.text)
+        yield Found(" ".join(_company(o.text) for o in name_lines), 0.5, "pattern", n,
+                    _union_box(name_lines), "\n".join(o.text for o in name_lines))
         return
     block = []
-    for n2, o in lines[first + 1 : first + 8]:
-        if not block and REGISTRATION.search(o.text) and n2 == n:
-            continue  # the company's registration number between its name and its address
-        if ADDRESS_STOP.search(o.text) or SALE_LINE.search(o.text) or n2 != n:
+    for n2, o in lines[first + len(name_lines) : first + 8]:
+        if n2 != n:
             break
-        if re.fullmatch(r"\W*\(?[\w-]{4,}\)?\W*", o.text.strip()) and any(
+        if not block and (REGISTRATION.search(o.text) or COMPANY_NUMBER.search(o.text)
+                          or _date_line(o.text)):
+            continue  # the company's number (alone or after its name), or the date, between
+            # the name and the address
+        if not block and re.fullmatch(r"\W*\(?[\w:-]{4,}\)?\W*", o.text.strip()) and any(
                 c.isdigit() for c in o.text):
             continue  # a registration number under the name, e.g. "(1365663-P)"
+        if ADDRESS_STOP.search(o.text) or SALE_LINE.search(o.text) or NUMBER_LINE.search(
+                o.text):
+            break
         block.append(o)
     if block:
-        yield Found(" ".join(o.text.strip() for o in block), 0.5, "pattern", n, Box(
-            page=n, x0=min(o.box.x0 for o in block), y0=min(o.box.y0 for o in block),
-            x1=max(o.box.x1 for o in block), y1=max(o.box.y1 for o in block)),
-            "\n".join(o.text for o in block))
+        yield Found(" ".join(o.text.strip() for o in block), 0.5, "pattern", n,
+                    _union_box(block), "\n".join(o.text for o in block))
+
+
+def _company(text: str) -> str:
+    """A company's name as printed on a line, without a bullet before it or its company
+    number after it."""
+    t = text.strip().lstrip("-*·•#=_~ ")
+    return (COMPANY_NUMBER.sub("", t) or t).strip()
+
+
+def _union_box(lines) -> Box:
+    return Box(page=lines[0].box.page, x0=min(o.box.x0 for o in lines),
+               y0=min(o.box.y0 for o in lines), x1=max(o.box.x1 for o in lines),
+               y1=max(o.box.y1 for o in lines))
 
 
 def _dates(lines):

@@ -278,3 +278,66 @@ def test_another_fields_label_and_a_greeting_are_not_the_issuer():
     assert v["company"] == "MAXINCOME RESOURCES SDN BHD" and v["address"] == "No 16, Jalan 7"
     # a label that is the field's own is still read: 'Company: ACME LTD'
     assert values("Invoice", "Company: ACME LTD", "TOTAL 3.00")["company"] == "ACME LTD"
+
+
+def _receipt_values(*lines):
+    """The receipt schema's values on a read page of one line per row: text, or (text,
+    confidence)."""
+    from docvlm.fields import fields_from_document
+
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "examples" /
+                         "receipt.json").read_text())
+    return fields_from_document(_lines_doc(*([(t, 0)] for t in lines)), schema)["values"]
+
+
+@pytest.mark.parametrize("logo", ["9b&asc-", "3 1@oaolC", "406oo q,", "Qo4y/7",
+                                  "TMEA SE OU81 4GAIN", "a iR.oi 0is", "3ix o oii"])
+def test_a_logo_read_as_letters_is_not_the_issuer(logo):
+    """A shop's logo over its name is read as a string of letters, digits and signs: the
+    issuer is the first line that reads as words, and its address follows it."""
+    v = _receipt_values(logo, "SYARIKAT PERNIAGAAN GIN KEE", "NO 290, JALAN AIR PANAS",
+                        "53200, KUALA LUMPUR.", "TEL: 03-4021 1181", "TOTAL 12.50")
+    assert v["company"] == "SYARIKAT PERNIAGAAN GIN KEE"
+    assert v["address"] == "NO 290, JALAN AIR PANAS 53200, KUALA LUMPUR."
+
+
+@pytest.mark.parametrize("name", ["7-ELEVEN MALAYSIA SDN BHD", "99 SPEED MART S/B",
+                                  "H&M", "MR. D.I.Y. (M) SDN BHD", "B & BEST RESTAURANT"])
+def test_names_with_digits_and_signs_are_still_names(name):
+    from docvlm.fields import _name_like
+
+    assert _name_like(name)
+    assert _receipt_values(name, "LOT 5, JALAN 1", "TOTAL 3.00")["company"] == name
+
+
+def test_a_company_number_after_the_name_is_not_part_of_it():
+    v = _receipt_values("AEON CO. (M) BHD (126926-H)", "3RD FLR, AEON TAMAN MALURI SC",
+                        "GST ID : 002017394688", "TOTAL 9.90")
+    assert v["company"] == "AEON CO. (M) BHD" and v["address"] == "3RD FLR, AEON TAMAN MALURI SC"
+    v = _receipt_values("KOREAN DINE SDN BHD(1077469-V)", "No 4, Jalan Permas 10/5.",
+                        "81750 Johor Bahru, Johor.", "TOTAL 9.90")
+    assert v["company"] == "KOREAN DINE SDN BHD"
+    assert v["address"] == "No 4, Jalan Permas 10/5. 81750 Johor Bahru, Johor."
+
+
+def test_a_name_broken_over_two_lines_ends_on_its_legal_form():
+    v = _receipt_values("WESTERN EASTERN", "STATIONERY SDN. BHD. (176097-A)",
+                        "42-46, JLN SULTAN AZLAN SHAH", "51200 KUALA LUMPUR",
+                        "TEL: 03-4043 9877", "TOTAL 3.00")
+    assert v["company"] == "WESTERN EASTERN STATIONERY SDN. BHD."
+    assert v["address"] == "42-46, JLN SULTAN AZLAN SHAH 51200 KUALA LUMPUR"
+    # a name whole on its line is not joined to what follows
+    v = _receipt_values("ACME TRADING SDN BHD", "GOLDEN PLAZA LTD", "TOTAL 3.00")
+    assert v["company"] == "ACME TRADING SDN BHD"
+
+
+@pytest.mark.parametrize("stop", ["Tet 03-55423228 Fax03 55423213", "+603-9130 2672",
+                                  "EST ID. NO : 000181747712", "012-2060 778"])
+def test_an_address_ends_at_a_phone_or_a_long_number_whatever_its_label(stop):
+    """A phone or tax number ends the address, its label misread or absent; a date under
+    the name (before the address) is skipped."""
+    v = _receipt_values("UNIHAKKA INTERNATIONAL SDN BHD", "10 May 2018 18:19",
+                        "12, Jalan Tampoi 7/4, Kawasan Perindustrian Tampoi,",
+                        "81200 Johor Bahru, Johor", stop, "Bill To: Walk In", "TOTAL 8.70")
+    assert v["address"] == ("12, Jalan Tampoi 7/4, Kawasan Perindustrian Tampoi, 81200 Johor "
+                            "Bahru, Johor")
