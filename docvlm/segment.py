@@ -1052,6 +1052,7 @@ def _open_grid(page_text: np.ndarray, box: Rect, rules: list[tuple[int, int, int
         return None
     xs = [0, *((a[1] + b[0]) // 2 for a, b in pairwise(cols)), x1 - x0]
     ys = [0, *((a[1] + b[0]) // 2 for a, b in pairwise(rows)), y1 - y0]
+    stub_span = _stub_spans(text, rows, len(head_rows), cols)
     cells: list[GridCell] = []
     for i, (a, b) in enumerate(rows):
         spans = [(j, j) for j in range(len(cols))]
@@ -1073,9 +1074,40 @@ def _open_grid(page_text: np.ndarray, box: Rect, rules: list[tuple[int, int, int
             filled = {j for lo, hi in spans for j in range(lo, hi + 1)}
             spans = sorted(spans + [(j, j) for j in range(len(cols)) if j not in filled])
         for lo, hi in spans:
-            cells.append(GridCell(i, lo, 1, hi - lo + 1, (
-                x0 + xs[lo], y0 + ys[i], x0 + xs[hi + 1], y0 + ys[i + 1])))
+            n = stub_span[i] if lo == 0 else 1
+            if n == 0:
+                continue  # under a stub cell that spans this row
+            cells.append(GridCell(i, lo, n, hi - lo + 1, (
+                x0 + xs[lo], y0 + ys[i], x0 + xs[hi + 1], y0 + ys[i + n])))
     return RuledTable(box, len(rows), len(cols), cells)
+
+
+def _stub_spans(text: np.ndarray, rows: list[tuple[int, int]], n_head: int,
+                cols: list[tuple[int, int]]) -> list[int]:
+    """How many rows the first column's cell of each row spans (0: none starts there, a
+    cell above spans it). A table without vertical rules prints a row group's label once,
+    in its first row, and leaves the first column of the group's other rows white ("T1"
+    over the five adverse events of its phase, as PubTabNet's tables mark with rowspan): a
+    body row whose first cell is white and whose other cells are not belongs to the label
+    above it. Only where the first column holds labels (ink in two body rows or more), and
+    header rows never."""
+    def inked(r: tuple[int, int], c: tuple[int, int]) -> bool:
+        return bool(text[r[0] : r[1], c[0] : c[1]].any())
+
+    span = [1] * len(rows)
+    body = range(n_head, len(rows))
+    if len(cols) < 2 or sum(inked(rows[i], cols[0]) for i in body) < 2:
+        return span
+    anchor = None
+    for i in body:
+        if inked(rows[i], cols[0]):
+            anchor = i
+        elif anchor is not None and any(inked(rows[i], c) for c in cols[1:]):
+            span[anchor] += 1
+            span[i] = 0
+        else:
+            anchor = None  # an empty row ends the group
+    return span
 
 
 def _meets_rules(rules: list[tuple[int, int, int, int]], s: tuple[int, int, int, int],

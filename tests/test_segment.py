@@ -650,6 +650,42 @@ def test_tables_with_horizontal_rules_only_get_rows_columns_and_a_spanning_head(
         c.box[3] - c.box[1] for c in t.cells if c.row == 2)
 
 
+def test_a_row_groups_label_printed_once_spans_its_rows():
+    """A table without vertical rules prints each group's label once, in the group's first
+    row (PubTabNet marks it rowspan): the first column's cell spans the rows under it whose
+    first cell is white; a table whose first column is full has no row spans."""
+    import pymupdf
+
+    from schemas import Box, Table, TableCell
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=420, height=300)
+    page.draw_line((30, 28), (390, 28), width=0.8)
+    for x, t in ((32, "Phase"), (150, "Adverse event"), (300, "Patients")):
+        page.insert_text((x, 40), t, fontsize=9)
+    page.draw_line((30, 45), (390, 45), width=0.5)
+    body = [("T1", "Swelling", "1"), ("", "Itching", "1"), ("", "Fever", "4"),
+            ("T2", "Diarrhea", "1"), ("", "Total", "2"), ("T3", "Nil", "0")]
+    y = 60.0
+    for row in body:
+        for x, t in zip((32, 150, 300), row, strict=True):
+            if t:
+                page.insert_text((x, y), t, fontsize=9)
+        y += 16
+    page.draw_line((30, y - 8), (390, y - 8), width=0.8)
+    (t,) = _open(_pix(page))
+    assert (t.n_rows, t.n_cols) == (7, 3)
+    stub = sorted((c.row, c.row_span) for c in t.cells if c.col == 0)
+    assert stub == [(0, 1), (1, 3), (4, 2), (6, 1)]
+    assert sum(c.row_span * c.col_span for c in t.cells) == 7 * 3  # the grid is covered once
+    Table(n_rows=t.n_rows, n_cols=t.n_cols, cells=[  # and is a valid table
+        TableCell(row=c.row, col=c.col, row_span=c.row_span, col_span=c.col_span,
+                  box=Box(page=1, x0=c.box[0], y0=c.box[1], x1=c.box[2], y1=c.box[3]))
+        for c in t.cells])
+    (t,) = _open(_booktabs())
+    assert all(c.row_span == 1 for c in t.cells)
+
+
 def test_a_header_above_the_first_rule_and_a_body_without_its_bottom_rule():
     (t,) = _open(_booktabs(rules_at=("mid", "bottom")))
     assert (t.n_rows, t.n_cols) == (6, 4)
