@@ -242,6 +242,11 @@ def _from_text_layer(doc, spec: FieldSpec):
     line holds a part of the total (tax, subtotal, quantity, rounding) come last, unless
     they say it is included ("Total incl. GST")."""
     found = list(_label_candidates(doc, spec))
+    if spec.name.lower() in ISSUER:  # a name: not a number ("Company Res #1101085-T", its
+        # label misread), nor a line with an amount on it
+        found = [f for f in found if _name_like(f.value) and not re.search(
+            r"\d\.\d\d\b", f.value) and sum(c.isalpha() for c in f.value) >= sum(
+            c.isdigit() for c in f.value)]
     if spec.type in ("number", "integer"):
         found.sort(key=lambda f: bool(PART_OF_TOTAL.search(f.label or "")) and not re.search(
             r"\bincl", f.label or "", re.I))
@@ -309,16 +314,17 @@ def _name_like(text: str) -> bool:
     """Whether a line reads as words, as a name does, rather than as a logo or a stamp read
     as letters ("9b&asc-", "3 1@oaolC"): a word of three letters or more ('&' counts:
     "H&M"), and more words of two letters or more than pieces mixing letters with digits or
-    signs. The line is cut at
-    spaces, '-' and '/' ("7-ELEVEN", "S/B"); numbers, and codes of four digits or more, are
-    neither."""
+    signs ("3M" and "7UP" are words). The line is cut at spaces, '-' and '/' ("7-ELEVEN",
+    "S/B"); numbers, and codes of four digits or more, are neither."""
     words = junk = 0
     long_word = False
     for part in re.split(r"[\s/-]+", text):
         part = part.strip("()[].,:;'\"*·•#=_~")
         if not part:
             continue
-        if re.fullmatch(r"[A-Za-z][A-Za-z.'&]*", part):
+        if re.fullmatch(r"\d{1,2}[A-Z]{1,2}", part):  # "3M", "7UP"
+            words += 1
+        elif re.fullmatch(r"[A-Za-z][A-Za-z.'&]*", part):
             n = sum(c.isalpha() or c == "&" for c in part)
             words += n >= 2
             long_word |= n >= 3

@@ -341,3 +341,13 @@ def test_an_address_ends_at_a_phone_or_a_long_number_whatever_its_label(stop):
                         "81200 Johor Bahru, Johor", stop, "Bill To: Walk In", "TOTAL 8.70")
     assert v["address"] == ("12, Jalan Tampoi 7/4, Kawasan Perindustrian Tampoi, 81200 Johor "
                             "Bahru, Johor")
+
+
+def test_a_company_label_followed_by_a_number_gives_no_company():
+    """'Company Res #1101085-T' (its 'Reg' misread) is the company's number: the issuer
+    comes from the top of the receipt instead; a name after the label is still taken."""
+    v = _receipt_values("Guardian Health And Beauty Sdn Bhd", "SOLARIS MOUNT KIARA",
+                        "Company Res #1101085-T", "TOTAL 9.90")
+    assert v["company"] == "Guardian Health And Beauty Sdn Bhd"
+    assert _receipt_values("Invoice", "Company: 3M MALAYSIA", "TOTAL 3.00")["company"] == (
+        "3M MALAYSIA")
