@@ -188,9 +188,18 @@ def _acroform(path: Path, password: str | None) -> dict[str, Found]:
     return out
 
 
-def _after_label(label: str, text: str) -> str | None:
-    """What follows ``label`` (and a ':' or '#') when ``text`` starts with it, else None."""
-    m = re.match(rf"\s*{re.escape(label)}(?![a-z0-9])\s*[:#]?\s*(.*)$", text, re.I)
+# words before an amount's label that make it the final one: "NET TOTAL", "Grand Total",
+# "Rounded Total (RM):", "Nett Amount"
+FINAL = r"(?:net|nett|grand|rounded|final)"
+# and words after it: "Total Payable:", "Total Due", "Total After Adj Incl GST"
+FINAL_AFTER = re.compile(r"\b(payable|due|after)\b", re.I)
+
+
+def _after_label(label: str, text: str, final: bool = False) -> str | None:
+    """What follows ``label`` (and a ':' or '#') when ``text`` starts with it, else None.
+    ``final``: the label may follow a word of :data:`FINAL` ("NET TOTAL 39.80")."""
+    pre = rf"(?:{FINAL}\s+)?" if final else ""
+    m = re.match(rf"\s*{pre}{re.escape(label)}(?![a-z0-9])\s*[:#]?\s*(.*)$", text, re.I)
     return m.group(1).strip() if m else None
 
 
@@ -220,9 +229,10 @@ def _from_layout(doc, spec: FieldSpec) -> tuple[list[Found], list[Found]]:
 AMOUNT = re.compile(r"(?:[A-Z]{1,3}\.?|[$€£¥])?\s*-?\d[\d,. ]*(?:\s*[A-Z]{1,3})?", re.I)
 TRAILING_AMOUNT = re.compile(r"(?:^|\s)((?:[A-Z]{1,3}\.?|[$€£¥])?\s*-?\d[\d,.]*\d)\s*$", re.I)
 # words that make a 'total' line a part of the total, not the total: "Total excl. VAT",
-# "Total GST", "Sub total", "Total qty", "Total discount"
+# "Total GST", "Sub total", "Total qty", "Total discount", one tax rate's "Total 6% supplies"
 PART_OF_TOTAL = re.compile(r"\b(excl\w*|exc|sub|gst|vat|tax|qty|quantity|items?|discount|"
-                           r"saving|savings|rounding|round|paid|tendered|change)\b", re.I)
+                           r"saving|savings|rounding|round|paid|tendered|change|"
+                           r"supplies)\b|\d\s*%", re.I)
 
 
 def _label_rest(rest: str, spec: FieldSpec) -> str | None:
@@ -242,6 +252,10 @@ def _from_text_layer(doc, spec: FieldSpec):
     line holds a part of the total (tax, subtotal, quantity, rounding) come last, unless
     they say it is included ("Total incl. GST")."""
     found = list(_label_candidates(doc, spec))
+    if spec.type in ("number", "integer"):  # the final amount first: "NET TOTAL", "Grand
+        # total" (after rounding, discounts and tax) over a plain "Total" above it
+        found.sort(key=lambda f: not (re.match(rf"\s*{FINAL}\b", f.label or "", re.I)
+                                      or FINAL_AFTER.search(f.label or "")))
     if spec.name.lower() in ISSUER:  # a name: not a number ("Company Res #1101085-T", its
         # label misread), nor a line with an amount on it
         found = [f for f in found if _name_like(f.value) and not re.search(
@@ -264,7 +278,7 @@ def _label_candidates(doc, spec: FieldSpec):
         lines = [ln for r in page.regions for ln in r.lines]
         for i, ln in enumerate(lines):
             for label in spec.labels:
-                rest = _after_label(label, ln.text)
+                rest = _after_label(label, ln.text, spec.type in ("number", "integer"))
                 if rest is None:
                     continue
                 if spec.type == "string" and not spec.date_like and OTHER_LABEL.match(rest):

@@ -351,3 +351,27 @@ def test_a_company_label_followed_by_a_number_gives_no_company():
     assert v["company"] == "Guardian Health And Beauty Sdn Bhd"
     assert _receipt_values("Invoice", "Company: 3M MALAYSIA", "TOTAL 3.00")["company"] == (
         "3M MALAYSIA")
+
+
+def test_the_final_total_is_the_one_after_rounding_and_tax():
+    """Receipts print several totals: the one a word marks final ("NET TOTAL", "Total
+    Payable", "Total After Adj") is the total, before a plain "Total" and far before one
+    tax rate's "Total 6% supplies"."""
+    from docvlm.fields import fields_from_document
+
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "examples" /
+                         "receipt.json").read_text())
+
+    def total(*rows):
+        return fields_from_document(_lines_doc(*rows), schema)["values"]["total"]
+
+    assert total([("5 SUB TOTAL", 0), ("39.80", 200)], [("NET TOTAL", 0), ("39.80", 200)],
+                 [("Cash", 0), ("50.00", 200)]) == pytest.approx(39.80)
+    assert total([("NET TOTAL", 0)], [("Cash", 0), ("50.00", 200)]) is None  # no amount
+    assert total([("Total 0% supplies:", 0), ("25.96", 200)],
+                 [("Total 6% supplies (excl. GST):", 0), ("15.36", 200)],
+                 [("Total Payable:", 0), ("42.25", 200)]) == pytest.approx(42.25)
+    assert total([("Total Sales Incl GST", 0), ("8.96", 200)], [("Rounding Adj", 0),
+                 ("-0.01", 200)], [("Total After Adj Incl GST", 0), ("8.95", 200)]
+                 ) == pytest.approx(8.95)
+    assert total([("Grand Total RM 12.00", 0)]) == pytest.approx(12.00)
