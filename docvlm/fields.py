@@ -316,10 +316,10 @@ SALE_LINE = re.compile(r"\b(total|subtotal|qty|cash|amount|paid|change|item|pric
 # (a tax or company number): also the end of an address, whatever label (or misread label)
 # stands before it
 NUMBER_LINE = re.compile(r"\+?\b\d{2,4} ?- ?\d{3,4} ?\d{3,4}\b|\d{7,}")
-# a company number after the name: "AEON CO. (M) BHD (126926-H)", "... SDN BHD(1077469-V)"
 # the legal form that ends a company's name; a name broken over two lines ends on it
 LEGAL_FORM = re.compile(r"\b(sdn\.? ?bhd|bhd|berhad|ltd|limited|inc|llc|corp|corporation|plc|"
                         r"gmbh|ag|s/b|pte|pty|co)\.?$", re.I)
+# a company number after the name: "AEON CO. (M) BHD (126926-H)", "... SDN BHD(1077469-V)"
 COMPANY_NUMBER = re.compile(r"\s*[(\[]\s*[A-Z0-9]{0,2}\d{4,}[\s-]*[A-Z0-9]?\s*[)\]]?\s*$",
                             re.I)
 
