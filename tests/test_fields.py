@@ -193,14 +193,7 @@ def test_an_address_block_ends_where_the_sale_begins():
     """A receipt without a phone or tax line under its address: the block ends at the
     first line of the sale (an amount, 'TOTAL QTY'), and a shop named 'Cash & Carry' is
     still the issuer."""
-    from docvlm.fields import fields_from_document
-
-    schema = json.loads((Path(__file__).parents[1] / "schemas" / "examples" /
-                         "receipt.json").read_text())
-
-    def values(*texts):
-        return fields_from_document(_lines_doc(*([(t, 0)] for t in texts)), schema)["values"]
-
+    values = _receipt_values
     v = values("ABC RESTAURANT", "12 HIGH ST", "TOTAL QTY: 3", "GRAND TOTAL RM 31.80")
     assert v["company"] == "ABC RESTAURANT" and v["address"] == "12 HIGH ST"
     assert v["total"] == pytest.approx(31.80)
@@ -261,14 +254,7 @@ def test_another_fields_label_and_a_greeting_are_not_the_issuer():
     """'Company Reg No. : 001055194X' is the registration number, not the company (the
     label 'Company' followed by another label); 'Welcome to ...' over the shop's name is a
     greeting, not the issuer."""
-    from docvlm.fields import fields_from_document
-
-    schema = json.loads((Path(__file__).parents[1] / "schemas" / "examples" /
-                         "receipt.json").read_text())
-
-    def values(*texts):
-        return fields_from_document(_lines_doc(*([(t, 0)] for t in texts)), schema)["values"]
-
+    values = _receipt_values
     v = values("HON HWA HARDWARE TRADING", "Company Reg No. : 001055194X",
                "NO 37, JALAN MANIS 7", "56100 CHERAS", "TEL: 03-9130 2672", "TOTAL 12.50")
     assert v["company"] == "HON HWA HARDWARE TRADING"
@@ -280,14 +266,19 @@ def test_another_fields_label_and_a_greeting_are_not_the_issuer():
     assert values("Invoice", "Company: ACME LTD", "TOTAL 3.00")["company"] == "ACME LTD"
 
 
-def _receipt_values(*lines):
-    """The receipt schema's values on a read page of one line per row: text, or (text,
-    confidence)."""
+def _receipt_rows(*rows):
+    """The receipt schema's values (``schemas/examples/receipt.json``) on a read page whose
+    rows hold one or more lines: (text, x0) each."""
     from docvlm.fields import fields_from_document
 
     schema = json.loads((Path(__file__).parents[1] / "schemas" / "examples" /
                          "receipt.json").read_text())
-    return fields_from_document(_lines_doc(*([(t, 0)] for t in lines)), schema)["values"]
+    return fields_from_document(_lines_doc(*rows), schema)["values"]
+
+
+def _receipt_values(*lines):
+    """The receipt schema's values on a read page of one line per row."""
+    return _receipt_rows(*([(t, 0)] for t in lines))
 
 
 @pytest.mark.parametrize("logo", ["9b&asc-", "3 1@oaolC", "406oo q,", "Qo4y/7",
@@ -357,13 +348,8 @@ def test_the_final_total_is_the_one_after_rounding_and_tax():
     """Receipts print several totals: the one a word marks final ("NET TOTAL", "Total
     Payable", "Total After Adj") is the total, before a plain "Total" and far before one
     tax rate's "Total 6% supplies"."""
-    from docvlm.fields import fields_from_document
-
-    schema = json.loads((Path(__file__).parents[1] / "schemas" / "examples" /
-                         "receipt.json").read_text())
-
     def total(*rows):
-        return fields_from_document(_lines_doc(*rows), schema)["values"]["total"]
+        return _receipt_rows(*rows)["total"]
 
     assert total([("5 SUB TOTAL", 0), ("39.80", 200)], [("NET TOTAL", 0), ("39.80", 200)],
                  [("Cash", 0), ("50.00", 200)]) == pytest.approx(39.80)
