@@ -250,20 +250,20 @@ def _from_text_layer(doc, spec: FieldSpec):
     nearest text to its right on the same baseline (values set in their own column), and the
     next line (labels above their values). For a number field, labels whose words say the
     line holds a part of the total (tax, subtotal, quantity, rounding) come last, unless
-    they say it is included ("Total incl. GST")."""
+    they say it is included ("Total incl. GST"), and those a word marks final come first."""
     found = list(_label_candidates(doc, spec))
-    if spec.type in ("number", "integer"):  # the final amount first: "NET TOTAL", "Grand
-        # total" (after rounding, discounts and tax) over a plain "Total" above it
-        found.sort(key=lambda f: not (re.match(rf"\s*{FINAL}\b", f.label or "", re.I)
-                                      or FINAL_AFTER.search(f.label or "")))
     if spec.name.lower() in ISSUER:  # a name: not a number ("Company Res #1101085-T", its
         # label misread), nor a line with an amount on it
         found = [f for f in found if _name_like(f.value) and not re.search(
             r"\d\.\d\d\b", f.value) and sum(c.isalpha() for c in f.value) >= sum(
             c.isdigit() for c in f.value)]
-    if spec.type in ("number", "integer"):
-        found.sort(key=lambda f: bool(PART_OF_TOTAL.search(f.label or "")) and not re.search(
-            r"\bincl", f.label or "", re.I))
+    if spec.type in ("number", "integer"):  # parts last; the final amount ("NET TOTAL",
+        # "Total Payable": after rounding, discounts and tax) before a plain "Total"
+        found.sort(key=lambda f: (
+            bool(PART_OF_TOTAL.search(f.label or "")) and not re.search(
+                r"\bincl", f.label or "", re.I),
+            not (re.match(rf"\s*{FINAL}\b", f.label or "", re.I)
+                 or FINAL_AFTER.search(f.label or ""))))
     yield from found
 
 
