@@ -103,7 +103,9 @@ def till_date(r: random.Random) -> str:
 def receipt_line(r: random.Random) -> str:
     """A line as till receipts print them: item, quantity, prices, totals, codes, dates and
     times, registration numbers, shop addresses, footers."""
-    k = r.randrange(11)
+    k = r.randrange(13)
+    if k >= 11:  # two in thirteen (stage 18 on)
+        return marked_line(r)
     if k == 0:
         return f"{r.choice(ITEMS)} {r.randint(1, 12)} {amount(r, 0.5, 80)} {amount(r, 0.5, 400)}"
     if k == 1:
@@ -148,6 +150,66 @@ def receipt_line(r: random.Random) -> str:
     if r.random() < 0.5:
         return r.choice(RECEIPT_FOOTERS)
     return f"{r.randint(1, 9)} x {r.choice(ITEMS)} @ {amount(r, 0.5, 60)}"
+
+
+def stock_code(r: random.Random) -> str:
+    """An article, slip or till code where letters meet digits and zeros: a prefix of one
+    to three letters before a zero-padded number ("AA00022", "T0058", "R000375723"), a
+    number with its unit run on ("100PC", "200MM", "3KG"), a counter or shift ("SH01",
+    "B003"). Letters and digits alike in shape (O/0, I/1, S/5, B/8) sit side by side, so
+    only the glyphs' own shapes tell them apart."""
+    k = r.randrange(4)
+    if k == 0:
+        pre = "".join(r.choice("ABCDEGHIKLMNOPRSTUVWZ") for _ in range(r.randint(1, 3)))
+        n = r.randint(4, 12)
+        return pre + f"{r.randint(0, 10 ** r.randint(1, n - 1))}".zfill(n)
+    if k == 1:
+        unit = r.choice(["PC", "PCS", "MM", "CM", "KG", "G", "ML", "L", "M", "W", "V", "X"])
+        return f"{r.choice([1, 2, 5, 10, 20, 50, 100, 150, 200, 250, 300, 500, 1000])}{unit}"
+    if k == 2:
+        return f"{r.choice(['SH', 'B', 'T', 'R', 'C', 'POS', 'M', 'S'])}{r.randint(0, 99):02d}"
+    return f"{r.choice('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}{r.randint(0, 10 ** 5 - 1):05d}" \
+        f"{r.choice(['', '-', '/'])}{r.choice('ABCDEFGHOSX0123456789')}"
+
+
+def marked_line(r: random.Random) -> str:
+    """Receipt lines whose marks a reader drops or confuses: an at-sign run onto a rate or
+    a price ("GST@6%", "2 @7.90"), an ampersand between words or numbers ("LOT 18 & 19"),
+    spaces on both sides of a colon, comma or dash ("TEL : 03 - 9201 7701", "BATU 11 , SG
+    BULOH"), stars and exclamation marks around a footer, item codes of letters and
+    zero-padded digits."""
+    k = r.randrange(6)
+    if k == 0:
+        rate = r.choice([0, 5, 6, 7, 8, 10, 15, 20])
+        return r.choice([f"GST@{rate}%", f"GST @{rate}%", f"SR = GST @{rate}%",
+                         f"TOTAL INCL. GST@{rate}%", f"{r.choice(RECEIPT_WORDS)} @{rate}%",
+                         f"{r.randint(1, 12)} @{amount(r, 0.5, 90)}",
+                         f"@{r.randint(1, 12)} X RM {amount(r, 0.5, 90)}",
+                         f"{r.choice(ITEMS).upper()} @ {amount(r, 0.5, 90)}"])
+    if k == 1:
+        a, b = r.randint(1, 99), r.randint(1, 99)
+        return r.choice([f"NO. {a} & {b}, {street(r).upper()},", f"LOT {a}-A & {a}-B,",
+                         f"{word(r).upper()} & {word(r).upper()}",
+                         f"THANK YOU & {r.choice(['COME AGAIN', 'PLEASE COME AGAIN'])}",
+                         f"{r.choice(ITEMS).upper()} & {r.choice(ITEMS).upper()}"])
+    if k == 2:
+        sep = r.choice([" : ", " :", ": ", " , ", " - ", "- ", " -"])
+        return r.choice([f"{r.choice(RECEIPT_WORDS)}{sep}{r.randint(0, 99999)}",
+                         f"TEL{sep}0{r.randint(1, 99)}{r.choice([' - ', '-', '- '])}"
+                         f"{r.randint(1000000, 99999999)}",
+                         f"{r.choice(CITIES).upper()}{sep}{postcode(r)} "
+                         f"{r.choice(CITIES).upper()} {r.choice(['.', ',', ''])}".strip(),
+                         f"{r.choice(RECEIPT_WORDS)}{sep.rstrip()}"])
+    if k == 3:
+        stars = r.choice(["*", "**", "***", "!", "!!", "#", "-", "="])
+        foot = r.choice(RECEIPT_FOOTERS)
+        return r.choice([f"{stars} {foot} {stars[::-1]}", f"{foot}!", f"{foot}.",
+                         f"{stars * r.randint(3, 12)}"])
+    if k == 4:
+        return f"{stock_code(r)} {r.choice(ITEMS).upper()}" + \
+            (f" {stock_code(r)}" if r.random() < 0.3 else "")
+    return " ".join(stock_code(r) if r.random() < 0.6 else r.choice(RECEIPT_WORDS)
+                    for _ in range(r.randint(1, 4)))
 
 
 CHARSET = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
