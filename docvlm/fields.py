@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from docvlm import errors
+from docvlm.eval.metrics import edit_distance
 from docvlm.ingest import open_document
 from docvlm.pipeline import ExtractOptions, extract
 from schemas import Box
@@ -192,15 +193,26 @@ def _acroform(path: Path, password: str | None) -> dict[str, Found]:
 # "Rounded Total (RM):", "Nett Amount"
 FINAL = r"(?:net|nett|grand|rounded|final)"
 # and words after it: "Total Payable:", "Total Due", "Total After Adj Incl GST"
-FINAL_AFTER = re.compile(r"\b(payable|due|after)\b", re.I)
+FINAL_AFTER = re.compile(r"\b(payable|due|after|rounded)\b", re.I)
 
 
-def _after_label(label: str, text: str, final: bool = False) -> str | None:
+def _after_label(label: str, text: str, final: bool = False,
+                 misread: bool = False) -> str | None:
     """What follows ``label`` (and a ':' or '#') when ``text`` starts with it, else None.
-    ``final``: the label may follow a word of :data:`FINAL` ("NET TOTAL 39.80")."""
+    ``final``: the label may follow a word of :data:`FINAL` ("NET TOTAL 39.80").
+    ``misread``: a one-word label of five letters or more may be read with one letter
+    wrong, missing or extra ("Ttal Sales", "Totai:", "Tota1")."""
     pre = rf"(?:{FINAL}\s+)?" if final else ""
-    m = re.match(rf"\s*{pre}{re.escape(label)}(?![a-z0-9])\s*[:#]?\s*(.*)$", text, re.I)
-    return m.group(1).strip() if m else None
+    if not misread:
+        m = re.match(rf"\s*{pre}{re.escape(label)}(?![a-z0-9])\s*[:#]?\s*(.*)$", text, re.I)
+        return m.group(1).strip() if m else None
+    if len(label) < 5 or not label.isalpha():
+        return None
+    m = re.match(rf"\s*{pre}([a-z0-9]{{{len(label) - 1},{len(label) + 1}}})(?![a-z0-9])"
+                 rf"\s*[:#]?\s*(.*)$", text, re.I)
+    if m is None or edit_distance(m.group(1).casefold(), label.casefold()) != 1:
+        return None
+    return m.group(2).strip()
 
 
 def _from_layout(doc, spec: FieldSpec) -> tuple[list[Found], list[Found]]:
@@ -220,7 +232,7 @@ def _from_layout(doc, spec: FieldSpec) -> tuple[list[Found], list[Found]]:
             if sim >= 0.75:
                 hits.append((sim, Found(f.value, round(0.9 * sim * f.confidence, 4),
                                         "layout", page.number, f.value_box or r.box,
-                                        r.text)))
+                                        r.text, f.key)))
     hits.sort(key=lambda h: -h[0])
     return [c for sim, c in hits if sim == 1.0], [c for sim, c in hits if sim < 1.0]
 
@@ -229,10 +241,19 @@ def _from_layout(doc, spec: FieldSpec) -> tuple[list[Found], list[Found]]:
 AMOUNT = re.compile(r"(?:[A-Z]{1,3}\.?|[$€£¥])?\s*-?\d[\d,. ]*(?:\s*[A-Z]{1,3})?", re.I)
 TRAILING_AMOUNT = re.compile(r"(?:^|\s)((?:[A-Z]{1,3}\.?|[$€£¥])?\s*-?\d[\d,.]*\d)\s*$", re.I)
 # words that make a 'total' line a part of the total, not the total: "Total excl. VAT",
-# "Total GST", "Sub total", "Total qty", "Total discount", one tax rate's "Total 6% supplies"
-PART_OF_TOTAL = re.compile(r"\b(excl\w*|exc|sub|gst|vat|tax|qty|quantity|items?|discount|"
-                           r"saving|savings|rounding|round|paid|tendered|change|"
-                           r"supplies)\b|\d\s*%", re.I)
+# "Total GST", "Sub total", "Total qty", "Total discount", one tax rate's "Total 6% supplies";
+# as they are misread too ("Total Oty", "Total O% suppltes")
+PART_OF_TOTAL = re.compile(r"\b(excl\w*|exc|sub|gst|vat|tax|[qo0]ty|quantity|items?|"
+                           r"discount|saving|savings|rounding|round|paid|tendered|change|"
+                           r"suppl\w*)\b|[\dO]\s*%", re.I)
+# a total that says it includes the tax ("Total Sales (Inclusive of GST)", "Total incl.
+# VAT", 'I' misread 'l'): the sum paid, after a plain "Total" (a count of items, on many
+# tills) and before one that excludes it
+INCLUDED = re.compile(r"\b[il1]ncl(?:\.|usive|uding|\b)", re.I)  # not "Total includes
+# 6% GST 1.08", which gives the tax
+# an amount with cents ("119.55", "RM 8,00"): a sum of money, where a bare "60" beside a
+# 'Total' is as often a count of items
+CENTS = re.compile(r"\d[.,]\d\d\b")
 
 
 def _label_rest(rest: str, spec: FieldSpec) -> str | None:
@@ -257,14 +278,18 @@ def _from_text_layer(doc, spec: FieldSpec):
         found = [f for f in found if _name_like(f.value) and not re.search(
             r"\d\.\d\d\b", f.value) and sum(c.isalpha() for c in f.value) >= sum(
             c.isdigit() for c in f.value)]
-    if spec.type in ("number", "integer"):  # parts last; the final amount ("NET TOTAL",
-        # "Total Payable": after rounding, discounts and tax) before a plain "Total"
-        found.sort(key=lambda f: (
-            bool(PART_OF_TOTAL.search(f.label or "")) and not re.search(
-                r"\bincl", f.label or "", re.I),
-            not (re.match(rf"\s*{FINAL}\b", f.label or "", re.I)
-                 or FINAL_AFTER.search(f.label or ""))))
     yield from found
+
+
+def _amount_rank(f: Found) -> tuple[bool, ...]:
+    """Sort key of a number field's candidates by their labels: parts last; the final
+    amount ("NET TOTAL", "Total Payable": after rounding, discounts and tax) first, then one
+    that includes the tax, then a plain "Total"; sums with cents before bare counts."""
+    label = f.label or ""
+    included = bool(INCLUDED.search(label))
+    return (bool(PART_OF_TOTAL.search(label)) and not included,
+            not (re.match(rf"\s*{FINAL}\b", label, re.I) or FINAL_AFTER.search(label)),
+            not included, not CENTS.search(str(f.value or "")))
 
 
 # a text field's label followed by one of these is another field's label: "Company Reg No.
@@ -274,11 +299,24 @@ OTHER_LABEL = re.compile(r"(reg(istration)?|no|number|id|code|tel|phone|fax|e-?m
 
 
 def _label_candidates(doc, spec: FieldSpec):
+    """Candidates after lines that start with the field's label; where no line does, after
+    lines that start with it misread by one letter."""
+    found = False
+    for misread in (False, True):
+        if found:
+            return
+        for f in _labelled(doc, spec, misread):
+            found = True
+            yield f
+
+
+def _labelled(doc, spec: FieldSpec, misread: bool):
     for page in doc.pages:
         lines = [ln for r in page.regions for ln in r.lines]
         for i, ln in enumerate(lines):
             for label in spec.labels:
-                rest = _after_label(label, ln.text, spec.type in ("number", "integer"))
+                rest = _after_label(label, ln.text, spec.type in ("number", "integer"),
+                                    misread)
                 if rest is None:
                     continue
                 if spec.type == "string" and not spec.date_like and OTHER_LABEL.match(rest):
@@ -289,6 +327,8 @@ def _label_candidates(doc, spec: FieldSpec):
                 cy = (ln.box.y0 + ln.box.y1) / 2
                 right = [o for o in lines if o is not ln and o.box.x0 >= ln.box.x1 - 1
                          and o.box.y0 <= cy <= o.box.y1]
+                if spec.type in ("number", "integer"):  # past a currency set apart from
+                    right = [o for o in right if re.search(r"\d", o.text)]  # its amount
                 if right:
                     o = min(right, key=lambda o: o.box.x0)
                     yield Found(o.text.strip(), 0.85, "text-layer", page.number, o.box, o.text,
@@ -490,9 +530,10 @@ def fields_from_document(doc, schema: Any, acro: dict[str, Found] | None = None,
         cands = [c for c in (acro.get(_norm(spec.name)) or acro.get(_norm(spec.title)),
                              model_vals.get(spec.name)) if c]
         exact, alike = _from_layout(doc, spec)  # misread keys after the text's labels
-        cands += exact
-        cands += list(_from_text_layer(doc, spec))
-        cands += alike
+        labelled = exact + list(_from_text_layer(doc, spec))
+        if spec.type in ("number", "integer"):  # the page's own pairs and the text's
+            labelled.sort(key=_amount_rank)  # labels ranked alike (a stable sort)
+        cands += labelled + alike
         cands += list(_by_pattern(doc, spec))
         chosen, reason = None, "not found in the form fields, the model output or the text"
         for c in cands:

@@ -15,6 +15,7 @@ from docvlm.fields import FieldSpec, coerce, load_schema
 from schemas import (
     Box,
     Document,
+    FormField,
     Line,
     Page,
     PageKind,
@@ -361,3 +362,62 @@ def test_the_final_total_is_the_one_after_rounding_and_tax():
                  ("-0.01", 200)], [("Total After Adj Incl GST", 0), ("8.95", 200)]
                  ) == pytest.approx(8.95)
     assert total([("Grand Total RM 12.00", 0)]) == pytest.approx(12.00)
+
+
+def test_misread_part_labels_stay_parts_and_a_total_with_tax_beats_a_count():
+    """A total's parts are known when misread too ('Total Oty', 'Total O% suppltes'); a
+    total that includes the tax comes before a plain 'Total' (on many tills a count of
+    items), a sum with cents before a bare count, and 'Total includes 6% GST' gives the
+    tax, not the total."""
+    def total(*rows):
+        return _receipt_rows(*rows)["total"]
+
+    assert total([("Total Oty", 0), ("21.00", 100), ("393.00", 200)],
+                 [("Total Sales (lnclusive of GST) :", 0), ("393.00", 200)]
+                 ) == pytest.approx(393.00)
+    assert total([("Total:", 0), ("60", 200)], [("Total Sales (Excluding GST)", 0),
+                 ("112.80", 200)], [("Total Sales (Inclusive of GST)", 0), ("119.55", 200)]
+                 ) == pytest.approx(119.55)
+    assert total([("Total:", 0), ("6", 200)], [("Total:", 0), ("18.40", 200)]
+                 ) == pytest.approx(18.40)
+    assert total([("TOTAL INCLUDES 6% GST", 0), ("1.08", 200)], [("Total Rounded", 0),
+                 ("19.00", 200)]) == pytest.approx(19.00)
+    assert total([("Total 0% suppltes:", 0), ("6.78", 200)],
+                 [("Total", 0), ("32.46", 200)]) == pytest.approx(32.46)
+
+
+def test_a_page_key_value_pair_is_ranked_with_the_text_labels():
+    """The layout's own key/value pair 'Total: 60' (a count of items) does not win over a
+    line that says the total includes the tax."""
+    from docvlm.fields import fields_from_document
+
+    doc = _lines_doc([("Total Sales (Inclusive of GST)", 0), ("119.55", 200)])
+    box = Box(page=1, x0=0, y0=50, x1=100, y1=58)
+    doc.pages[0].regions.append(Region(
+        id="kv", label=RegionLabel.KEY_VALUE, box=box, text="Total: 60", source=Source.VISION,
+        order=9, lines=[Line(text="Total: 60", box=box)], field=FormField(key="Total",
+                                                                            value="60")))
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "examples" /
+                         "receipt.json").read_text())
+    assert fields_from_document(doc, schema)["values"]["total"] == pytest.approx(119.55)
+
+
+def test_a_currency_set_apart_from_its_amount_is_passed_over():
+    assert _receipt_rows([("Sub-Total : RM", 0), ("139.00", 300)],
+                         [("Total:", 0), ("RM", 100), ("152.90", 300)],
+                         [("Total Qty:", 0), ("6", 300)])["total"] == pytest.approx(152.90)
+
+
+def test_a_label_misread_by_one_letter_is_found_where_no_line_has_it_right():
+    from docvlm.fields import _after_label
+
+    assert _receipt_values("Ttal Sales (Inclusive GST) RM 262.20")["total"] == \
+        pytest.approx(262.20)
+    assert _receipt_rows([("Totai:", 0), ("9.00", 200)])["total"] == pytest.approx(9.00)
+    # the label read right wins over one read wrong
+    assert _receipt_rows([("Totai", 0), ("9.00", 200)],
+                         [("Total", 0), ("5.00", 200)])["total"] == pytest.approx(5.00)
+    # one letter, on labels of five letters or more only; a different word is no label
+    assert _after_label("total", "Hotel 5.00", misread=True) is None
+    assert _after_label("date", "Data 5", misread=True) is None
+    assert _after_label("total", "Tota1: 7.00", misread=True) == "7.00"
