@@ -75,6 +75,10 @@ def _add_extract(sub) -> None:
                         "faster reading, many times the character errors; default: lines the "
                         "first two readings disagree on are read at five scales and two "
                         "widths, the consensus kept)")
+    p.add_argument("--no-lexicon", action="store_true",
+                   help="keep every word as the reading head read it (default: a word that "
+                        "is no English word but one letter away from a common one is read "
+                        "as that word where the line's own frames find it nearly as likely)")
     add_precision_option(p)
     p.add_argument("--schema", metavar="SCHEMA", help="extract these fields instead of the "
                    "document: a JSON Schema file or a pydantic model as module:Class")
@@ -262,7 +266,7 @@ def cmd_extract(args) -> int:
                           model=args.model,
                           read_scales=(1.0,) if args.fast_read else READ_SCALES,
                           read_widths=(1.0,) if args.fast_read else READ_WIDTHS,
-                          precision=args.precision)
+                          lexicon=not args.no_lexicon, precision=args.precision)
     files, problems = expand_inputs(args.paths)
     if args.schema:
         return _extract_fields(files, problems, args, opts)

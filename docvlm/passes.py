@@ -34,6 +34,7 @@ from docvlm.crops import (
     stretch_contrast,
     table_scale_target,
 )
+from docvlm.lexicon import Lexicon, correct_line
 from docvlm.model.codec import otsl_to_table, parse_layout
 from docvlm.model.processor import MAX_ANCHORS, Sample, collate
 from docvlm.model.vision import line_views, prepare_image
@@ -184,9 +185,11 @@ class PageReader:
 
     def __init__(self, model: DocVLM, batch_size: int = 8,
                  scales: tuple[float, ...] = READ_SCALES,
-                 widths: tuple[float, ...] = READ_WIDTHS) -> None:
+                 widths: tuple[float, ...] = READ_WIDTHS, lexicon: bool = True) -> None:
         self.model, self.bs, self.scales = model, batch_size, tuple(scales) or (1.0,)
         self.views = [(s, w) for s in self.scales for w in tuple(widths) or (1.0,)]
+        # unknown words read again against an English lexicon (docvlm.lexicon)
+        self.lexicon = Lexicon.english() if lexicon else None
 
     def _generate(self, samples: list[Sample], max_new: int, lines: bool = False):
         """Greedy generation in batches. ``lines``: every sample is one text line, so its
@@ -344,9 +347,12 @@ class PageReader:
         fracs = fracs or [(0.0, 0.0, 1.0, 1.0)] * len(crops)
         readings: list[list] = [[] for _ in crops]
 
-        def run(idx: list[int], scale: float, widen: float) -> None:
+        keep = self.lexicon is not None
+
+        def run(idx: list[int], scale: float, widen: float, n: int) -> None:
             for i, g in zip(idx, self._ctc_read([crops[i] for i in idx],
-                                                [fracs[i] for i in idx], scale, widen)):
+                                                [fracs[i] for i in idx], scale, widen,
+                                                keep and n < 2)):
                 readings[i].append(g)
 
         # alike widths batched together: the encoder pads a batch to its longest line
@@ -355,18 +361,28 @@ class PageReader:
         for n, (scale, widen) in enumerate(self.views):
             if n == 2:  # the first two readings agree: settled
                 todo = [i for i in todo if readings[i][0].text != readings[i][1].text]
-            run(todo, scale, widen)
-        return [repair_numbers(consensus(r)) for r in readings]
+            run(todo, scale, widen, n)
+        out = []
+        for r in readings:
+            g = consensus(r)
+            if keep:  # words checked against the lexicon with the first two views' frames
+                text = correct_line(g.text, [o.log_probs for o in r[:2]], self.lexicon)
+                if text != g.text:
+                    g = Generated(list(text.encode()), text, g.token_confidence, plain=True,
+                                  score=g.score)
+            out.append(repair_numbers(g))
+        return out
 
     def _ctc_read(self, crops: list[np.ndarray], fracs: list[tuple[float, float, float, float]],
-                  scale: float = 1.0, widen: float = 1.0) -> list:
+                  scale: float = 1.0, widen: float = 1.0, keep_log_probs: bool = False
+                  ) -> list:
         """The reading head's greedy reading of each line crop at one glyph scale (and
         width, :func:`~docvlm.model.vision.line_views`), 32 at a time."""
         out = []
         for k in range(0, len(crops), 32):
             views = [line_views(c, self.model.cfg, f, jitter=scale, widen=widen)[0]
                      for c, f in zip(crops[k : k + 32], fracs[k : k + 32])]
-            out += self.model.ctc_read(views)
+            out += self.model.ctc_read(views, keep_log_probs)
         return out
 
     def line_scores(self, crops: list[np.ndarray]) -> list[float]:

@@ -40,6 +40,8 @@ class ExtractOptions:
     # shipped weights
     read_scales: tuple[float, ...] = READ_SCALES  # (1.0,) and read_widths (1.0,): each
     read_widths: tuple[float, ...] = READ_WIDTHS  # line read once, faster
+    lexicon: bool = True  # unknown words read again against an English lexicon
+    # (docvlm.lexicon); False: every word exactly as the reading head read it
     precision: str = "auto"  # auto (int8 on CPU) | int8 | fp32: the model's linear layers
 
 
@@ -107,7 +109,8 @@ def _page(doc: OpenedDocument, rendered: RenderedPage, opts: ExtractOptions,
         else:
             from docvlm.passes import PageReader
 
-            reader = PageReader(model.get(), scales=opts.read_scales, widths=opts.read_widths)
+            reader = PageReader(model.get(), scales=opts.read_scales, widths=opts.read_widths,
+                                lexicon=opts.lexicon)
             found, problems, counts = reader.layout(
                 image, n, width, height, anchors=regions if mode == "anchored" else None)
             tokens = TokenStats(kept=counts[0], total=counts[1]) if counts else None

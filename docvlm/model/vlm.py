@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -49,6 +49,8 @@ class Generated:
     token_confidence: list[float]  # probability of each generated token
     plain: bool = False  # text holds no special tokens (the reading head's output)
     score: float | None = None  # reading head: mean log-probability of the greedy path
+    log_probs: torch.Tensor | None = field(default=None, repr=False)  # reading head, when
+    # asked: (frames, CTC_CLASSES) log-probabilities the text was read from
 
     @property
     def confidence(self) -> float:
@@ -253,15 +255,18 @@ class DocVLM(nn.Module):
         return [g.text for g in self.ctc_read(batch.views)]
 
     @torch.no_grad()
-    def ctc_read(self, views: list) -> list[Generated]:
+    def ctc_read(self, views: list, keep_log_probs: bool = False) -> list[Generated]:
         """Read each (line) view with the reading head alone: one encoder pass, greedy CTC
         (Graves et al. 2006), no autoregressive decoding. ``token_confidence`` holds the
-        probability of each emitted character's best frame."""
+        probability of each emitted character's best frame; ``keep_log_probs``: each
+        reading keeps its frames' log-probabilities (:mod:`docvlm.lexicon` scores other
+        texts with them)."""
         if self.ctc is None:
             raise ValueError("this model has no reading head (ctc_head is off)")
         out = []
         for v, feats in zip(views, self.tower(views)):
-            probs = self._column_logits(v, feats).float().softmax(-1)
+            logp = self._column_logits(v, feats).float().log_softmax(-1)
+            probs = logp.exp()
             p, best = probs.max(-1)
             chars, confs, prev = [], [], 0
             for c, q in zip(best.tolist(), p.tolist()):
@@ -273,7 +278,8 @@ class DocVLM(nn.Module):
                 prev = c
             text = bytes(chars).decode("utf-8", errors="replace")
             out.append(Generated(list(chars), text, confs or [float(p.min())], plain=True,
-                                 score=float(p.clamp_min(1e-9).log().mean())))
+                                 score=float(p.clamp_min(1e-9).log().mean()),
+                                 log_probs=logp if keep_log_probs else None))
         return out
 
     def embed(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
