@@ -321,7 +321,7 @@ def test_lines_are_read_again_at_more_scales_only_where_the_first_two_disagree()
              for r in (sample_rng(77, i, "test-scales") for i in range(40))]
     calls = []
     read = model.ctc_read
-    model.ctc_read = lambda views: calls.append(len(views)) or read(views)
+    model.ctc_read = lambda views, *a: calls.append(len(views)) or read(views, *a)
     with torch.no_grad():
         once = PageReader(model, scales=(1.0,), widths=(1.0,)).read_lines(
             [c.image for c in crops])
@@ -414,7 +414,8 @@ def test_curved_lines_are_read_level(monkeypatch):
     """A line bent like a photographed page (ends one or two glyphs above the middle) is
     straightened before it is cut to the reading band; left bent, its ends fall out of the
     band (stage-7 weights: CER 0.21-0.86 bent against 0.00-0.07 straightened; stage 8,
-    trained on more blur, reads a line bent one glyph better: 0.09)."""
+    trained on more blur, reads a line bent one glyph better: 0.09; stage 18 better
+    still: 0.015, against 0.0 straightened)."""
     import docvlm.crops as crops
     from docvlm.eval.metrics import cer
     from docvlm.pipeline import DEFAULT_MODEL_DIR
@@ -422,14 +423,16 @@ def test_curved_lines_are_read_level(monkeypatch):
     texts = ["Thank you for your claim dated 18 September 2026 regarding policy",
              "TOTAL INCL. GST 6% RM 45.60 CASH RM 50.00 CHANGE RM 4.40"]
     lines = [(t, bent_line(t, b)) for t in texts for b in (1.0, 2.0)]
-    reader = PageReader(DocVLM.load(DEFAULT_MODEL_DIR))
+    # the head's own readings: the lexicon would mend a bent line's misread words and hide
+    # what straightening does
+    reader = PageReader(DocVLM.load(DEFAULT_MODEL_DIR), lexicon=False)
     with torch.no_grad():
         level = [g.text for g in reader.read_lines([im for _, im in lines])]
         monkeypatch.setattr(crops, "straighten_line", lambda gray, glyph=None: gray)
         bent = [g.text for g in reader.read_lines([im for _, im in lines])]
     for k, ((t, _), a, b) in enumerate(zip(lines, level, bent)):
         assert cer(a, t) < 0.12, (t, a)
-        assert cer(b, t) > cer(a, t) + (0.2 if k % 2 else 0.03), (t, a, b)
+        assert cer(b, t) > cer(a, t) + (0.2 if k % 2 else 0.01), (t, a, b)
 
 
 @pytest.fixture(scope="module")
