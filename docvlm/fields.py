@@ -269,9 +269,8 @@ def _label_rest(rest: str, spec: FieldSpec) -> str | None:
 def _from_text_layer(doc, spec: FieldSpec):
     """Candidates from lines that start with the field's label: the rest of the line, the
     nearest text to its right on the same baseline (values set in their own column), and the
-    next line (labels above their values). For a number field, labels whose words say the
-    line holds a part of the total (tax, subtotal, quantity, rounding) come last, unless
-    they say it is included ("Total incl. GST"), and those a word marks final come first."""
+    next line (labels above their values), in reading order; a number field's are ranked
+    with the page's own pairs by :func:`_amount_rank` (in :func:`fields_from_document`)."""
     found = list(_label_candidates(doc, spec))
     if spec.name.lower() in ISSUER:  # a name: not a number ("Company Res #1101085-T", its
         # label misread), nor a line with an amount on it
